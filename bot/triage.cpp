@@ -1,0 +1,1 @@
+// triage: work in progress
