@@ -1,0 +1,146 @@
+#include "bot/memory_session_store.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace bot {
+
+namespace {
+
+// Kept in step with SqliteSessionStore's checks, so every store rejects the same calls.
+Status CheckCommit(const Session& session, int64_t expected_version) {
+  if (session.key.empty()) return Status::InvalidArgument("cannot store a session with an empty key");
+  if (expected_version < 0) {
+    return Status::InvalidArgument("expected_version must be 0 (new session) or the loaded version, got " +
+                                   std::to_string(expected_version));
+  }
+  if (session.version != expected_version + 1) {
+    return Status::InvalidArgument("session.version must be expected_version + 1 (" +
+                                   std::to_string(expected_version + 1) + "), got " +
+                                   std::to_string(session.version));
+  }
+  return Status::Ok();
+}
+
+int64_t WindowStart(int64_t now, int64_t window) { return now - (((now % window) + window) % window); }
+
+}  // namespace
+
+MemorySessionStore::MemorySessionStore(Clock clock) : clock_(std::move(clock)) {}
+
+Result<std::optional<Session>> MemorySessionStore::Load(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(key);
+  if (it == sessions_.end()) return std::optional<Session>();
+  Result<Session> decoded = DecodeSession(it->second.bytes);
+  if (!decoded.ok()) {
+    return Status::Internal("stored session " + key + " is unreadable: " + decoded.status().message());
+  }
+  return std::optional<Session>(std::move(decoded).value());
+}
+
+Status MemorySessionStore::Commit(const Session& session, int64_t expected_version,
+                                  const TurnRecord& turn) {
+  if (Status s = CheckCommit(session, expected_version); !s.ok()) return s;
+  std::string bytes = EncodeSession(session);
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(session.key);
+  int64_t stored_version = it == sessions_.end() ? 0 : it->second.version;
+  if (stored_version != expected_version) {
+    return Status::Conflict("session " + session.key + " changed since it was loaded (expected version " +
+                            std::to_string(expected_version) + ", stored " +
+                            std::to_string(stored_version) + "): reload and retry");
+  }
+  Stored& stored = sessions_[session.key];
+  stored.version = session.version;
+  stored.bytes = std::move(bytes);
+  stored.outcome = OutcomeRecord{session.key,     session.flow,       session.panel,     session.outcome,
+                                 session.outcome_step, session.created_at, session.updated_at};
+  turns_[session.key].push_back(turn);
+  return Status::Ok();
+}
+
+Status MemorySessionStore::Erase(const std::string& key) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(key);
+  turns_.erase(key);
+  return Status::Ok();
+}
+
+Result<std::vector<TurnRecord>> MemorySessionStore::Turns(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = turns_.find(key);
+  if (it == turns_.end()) return std::vector<TurnRecord>();
+  return it->second;
+}
+
+Result<std::string> MemorySessionStore::GetPreference(const std::string& user_key,
+                                                      const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = preferences_.find({user_key, name});
+  return it == preferences_.end() ? std::string() : it->second;
+}
+
+Status MemorySessionStore::SetPreference(const std::string& user_key, const std::string& name,
+                                         const std::string& value) {
+  if (user_key.empty() || name.empty()) {
+    return Status::InvalidArgument("a preference needs a user key and a name");
+  }
+  std::lock_guard lock(mu_);
+  preferences_[{user_key, name}] = value;
+  return Status::Ok();
+}
+
+Result<bool> MemorySessionStore::ClaimEvent(const std::string& event_id, int64_t ttl_seconds) {
+  if (event_id.empty()) return Status::InvalidArgument("cannot claim an empty event id");
+  if (ttl_seconds <= 0) return Status::InvalidArgument("an event claim needs a positive ttl_seconds");
+  const int64_t now = clock_();
+  std::lock_guard lock(mu_);
+  PurgeEventsLocked(now);
+  auto [it, inserted] = events_.try_emplace(event_id, now + ttl_seconds);
+  if (inserted) return true;
+  if (it->second > now) return false;
+  it->second = now + ttl_seconds;  // the earlier claim has expired
+  return true;
+}
+
+Result<int64_t> MemorySessionStore::CountHit(const std::string& key, int64_t window_seconds) {
+  if (window_seconds <= 0) return Status::InvalidArgument("a rate-limit window must be positive");
+  const int64_t now = clock_();
+  const int64_t start = WindowStart(now, window_seconds);
+  std::lock_guard lock(mu_);
+  PurgeEventsLocked(now);
+  Window& w = windows_[key];
+  if (w.start != start || w.end != start + window_seconds) w = Window{start, start + window_seconds, 0};
+  return ++w.count;
+}
+
+Result<std::vector<OutcomeRecord>> MemorySessionStore::Outcomes(int64_t since, int64_t until) {
+  std::vector<OutcomeRecord> out;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, stored] : sessions_) {
+      if (stored.outcome.updated_at >= since && stored.outcome.updated_at <= until) {
+        out.push_back(stored.outcome);
+      }
+    }
+  }
+  // Same order as the SQLite store: oldest update first, then by key.
+  std::sort(out.begin(), out.end(), [](const OutcomeRecord& a, const OutcomeRecord& b) {
+    return std::tie(a.updated_at, a.key) < std::tie(b.updated_at, b.key);
+  });
+  return out;
+}
+
+Status MemorySessionStore::Ping() { return Status::Ok(); }
+
+// Expired event ids and rate-limit windows are dropped at most once a minute, so a long `chat` or test run does not
+// grow without bound.
+void MemorySessionStore::PurgeEventsLocked(int64_t now) {
+  if (now < next_event_purge_) return;
+  next_event_purge_ = now + 60;
+  std::erase_if(events_, [now](const auto& entry) { return entry.second <= now; });
+  std::erase_if(windows_, [now](const auto& entry) { return entry.second.end <= now; });
+}
+
+}  // namespace bot

@@ -1,0 +1,61 @@
+// MemorySessionStore: the SessionStore that keeps everything in this process's memory.
+// For tests and `mailguide chat`; nothing survives the process, and several processes never
+// share it. Behaves exactly like the SQLite and Redis stores (same contract tests).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bot/clock.h"
+#include "bot/session_store.h"
+
+namespace bot {
+
+// Thread-safe: one mutex guards all state. Sessions are kept in their encoded form, so a
+// round trip through this store exercises the same EncodeSession/DecodeSession as the
+// persistent stores.
+class MemorySessionStore final : public SessionStore {
+ public:
+  explicit MemorySessionStore(Clock clock = UnixNow);
+
+  Result<std::optional<Session>> Load(const std::string& key) override;
+  Status Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) override;
+  Status Erase(const std::string& key) override;
+  Result<std::vector<TurnRecord>> Turns(const std::string& key) override;
+  Result<std::string> GetPreference(const std::string& user_key, const std::string& name) override;
+  Status SetPreference(const std::string& user_key, const std::string& name,
+                       const std::string& value) override;
+  Result<bool> ClaimEvent(const std::string& event_id, int64_t ttl_seconds) override;
+  Result<int64_t> CountHit(const std::string& key, int64_t window_seconds) override;
+  Result<std::vector<OutcomeRecord>> Outcomes(int64_t since, int64_t until) override;
+  Status Ping() override;
+
+ private:
+  struct Stored {
+    int64_t version = 0;
+    std::string bytes;  // EncodeSession(session)
+    OutcomeRecord outcome;
+  };
+  struct Window {
+    int64_t start = 0;
+    int64_t end = 0;
+    int64_t count = 0;
+  };
+
+  void PurgeEventsLocked(int64_t now);
+
+  Clock clock_;
+  std::mutex mu_;
+  std::map<std::string, Stored> sessions_;
+  std::map<std::string, std::vector<TurnRecord>> turns_;
+  std::map<std::pair<std::string, std::string>, std::string> preferences_;
+  std::map<std::string, int64_t> events_;  // event id -> expires at
+  std::map<std::string, Window> windows_;
+  int64_t next_event_purge_ = 0;
+};
+
+}  // namespace bot
