@@ -34,7 +34,7 @@ struct TurnResult {
   TurnStatus status = TurnStatus::kCompleted;
 };
 
-// What one step of the state machine produced; pure data, no I/O (see Step()).
+// What one step of the state machine produced; pure data, no I/O (see ApplyTurn()).
 struct StepOutput {
   Session session;                 // the conversation after the turn
   std::vector<Reply> replies;
@@ -47,7 +47,7 @@ struct StepOutput {
 // The pure heart of the engine: one turn applied to a session. `existing` is false when
 // the conversation had no stored session (or it expired); `panel_preference` is the
 // user's remembered panel or "".
-StepOutput Step(const Content& content, const EngineOptions& options, const Session& session,
+StepOutput ApplyTurn(const Content& content, const EngineOptions& options, const Session& session,
                 bool existing, bool expired, const std::string& panel_preference,
                 const Message& message);
 

@@ -29,6 +29,7 @@ struct Step {
   std::string fail_on = "no";  // the answer that means the check failed: "no" or "yes"
   std::string next;         // next step id, kEscalate or kResolved (filled in at load time)
   FailAdvice on_fail;
+  std::string pass_note;    // said when the check passes; may be empty
   std::string input;        // "" or "bounce": the step also accepts a pasted bounce message
   std::string probe;        // id of an automatic check that can decide this step; may be empty
 };
@@ -73,6 +74,7 @@ struct EscalationField {
 struct Guide {
   std::string version;
   std::string title;
+  std::vector<std::string> sections;  // flow ids in the guide's order
   std::vector<Note> notes;  // shown with the first step: status page, permission level
   std::vector<PanelInfo> panels;
   std::string escalation_intro;

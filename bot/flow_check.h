@@ -18,6 +18,10 @@ struct FlowError {
   std::string ToString() const;  // "file: path: reason"
 };
 
+// True for the file names in a flows folder that hold a flow (not guide.json, triage.json
+// or a *schema*.json).
+bool IsFlowFileName(const std::string& name);
+
 // Checks one parsed flow file (not guide.json).
 std::vector<FlowError> CheckFlowJson(const std::string& file, const nlohmann::json& flow);
 // Checks guide.json.
