@@ -1,7 +1,8 @@
 // Triage: the mechanism. The vocabulary and every threshold live in flows/triage.json.
 //
 // Classify in five steps:
-//  1. Tokenize the first scan.max_bytes bytes: ASCII letters and digits, lower-cased;
+//  1. Tokenize the first scan.max_bytes bytes: email addresses become one word
+//     (scan.address_word); ASCII letters and digits, lower-cased;
 //     apostrophes join ("can't" -> "cant"); dots join digits ("5.7.26"); sentence
 //     punctuation, newlines and clause words ("but") become boundaries; fillers ("the")
 //     are dropped; listed variants ("sned") are replaced by their canonical word.
@@ -108,6 +109,33 @@ std::vector<RawToken> Split(std::string_view text, std::size_t max_tokens) {
   return out;
 }
 
+// "mail to jane.doe@example.com bounces" -> "mail to  address  bounces": an email address
+// becomes one word (`word`), so phrases like "emails to address" can name it.
+std::string ReplaceAddresses(std::string_view text, const std::string& word) {
+  auto local_char = [](unsigned char c) {
+    return IsAsciiAlnum(c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+  };
+  auto domain_char = [](unsigned char c) { return IsAsciiAlnum(c) || c == '.' || c == '-'; };
+  std::string out;
+  out.reserve(text.size() + 16);
+  std::size_t last = 0;  // text[last..] is not copied yet
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '@') continue;
+    std::size_t left = i;
+    while (left > last && local_char(static_cast<unsigned char>(text[left - 1]))) --left;
+    if (left == i) continue;  // "@channel", "@ 5pm": not an address
+    std::size_t right = i + 1;
+    while (right < text.size() && domain_char(static_cast<unsigned char>(text[right]))) ++right;
+    while (right > i + 1 && (text[right - 1] == '.' || text[right - 1] == '-')) --right;  // sentence end
+    out.append(text.substr(last, left - last));
+    out.append(" ").append(word).append(" ");
+    last = right;
+    i = right - 1;
+  }
+  out.append(text.substr(last));
+  return out;
+}
+
 // Optimal string alignment distance (adjacent transposition counts as one edit), giving up
 // as soon as it must exceed `limit`.
 int EditDistance(std::string_view a, std::string_view b, int limit) {
@@ -166,6 +194,7 @@ struct Triage::Model {
   int version = 0;
   std::size_t max_bytes = 4000;
   std::size_t max_tokens = 600;
+  std::string address_word;  // what an email address in a report becomes; empty: left as words
 
   std::size_t fuzzy_min_length = 5;
   std::size_t fuzzy2_min_length = 9;
@@ -262,7 +291,8 @@ struct Triage::Model {
 
   TriageResult Classify(std::string_view text) const {
     text = text.substr(0, std::min(text.size(), max_bytes));
-    std::vector<RawToken> raw = Split(text, max_tokens);
+    std::vector<RawToken> raw =
+        address_word.empty() ? Split(text, max_tokens) : Split(ReplaceAddresses(text, address_word), max_tokens);
     const std::vector<std::string> toks = NormalizedWords(raw);  // "" marks a boundary
     const std::size_t n = toks.size();
 
@@ -505,7 +535,16 @@ class Loader {
     const json* scan = nullptr;
     if (Status s = Object(root, "", "scan", false, &scan); !s.ok()) return s;
     if (scan) {
-      if (Status s = OnlyKeys(*scan, "/scan", {"description", "max_bytes", "max_tokens"}); !s.ok()) return s;
+      if (Status s = OnlyKeys(*scan, "/scan", {"description", "max_bytes", "max_tokens", "address_word"}); !s.ok()) {
+        return s;
+      }
+      if (auto it = scan->find("address_word"); it != scan->end()) {
+        if (!it->is_string()) return Error("/scan/address_word", "must be a string, not " + TypeName(*it));
+        bool prefix = false;
+        if (Status s = Word("/scan/address_word", it->get<std::string>(), false, &m.address_word, &prefix); !s.ok()) {
+          return s;
+        }
+      }
       long mb = static_cast<long>(m.max_bytes), mt = static_cast<long>(m.max_tokens);
       if (Status s = Integer(*scan, "/scan", "max_bytes", 16, 100000, &mb); !s.ok()) return s;
       if (Status s = Integer(*scan, "/scan", "max_tokens", 4, 10000, &mt); !s.ok()) return s;
