@@ -176,8 +176,7 @@ struct SqliteSessionStore::Impl {
         return Status::Unavailable(message);
       case SQLITE_NOTADB:
       case SQLITE_CORRUPT:
-        return Status::InvalidArgument(message + "; the file is not a usable SQLite database: move it "
-                                                 "away or point MAILGUIDE_STORE at another path");
+        return Status::InvalidArgument(message + ": move the file away or point MAILGUIDE_STORE at another path");
       default:
         return Status::Internal(message);
     }
