@@ -1,5 +1,5 @@
 // A bot::HttpClient for Teams tests: records every request and answers from canned
-// responses per URL (in order; the last one repeats), 404 for anything unexpected.
+// responses per URL (in order; the last one repeats), a default (404) for anything else.
 #pragma once
 
 #include <deque>
@@ -25,16 +25,26 @@ class TeamsRecordingHttpClient final : public HttpClient {
     }
   };
 
-  // Queues `response` for `url`; a Status queues "no response" (Unavailable etc.).
+  // Queues `response` for `url`. Once the last queued response has been served it repeats
+  // until something new is queued, which then replaces it.
   void On(const std::string& url, HttpResponse response) {
     std::lock_guard<std::mutex> lock(mu_);
-    canned_[url].push_back(std::move(response));
+    auto& queue = canned_[url];
+    if (queue.size() == 1 && served_[url]) queue.clear();
+    served_[url] = false;
+    queue.push_back(std::move(response));
   }
   void OnJson(const std::string& url, int status, const std::string& body) {
     HttpResponse r;
     r.status = status;
     r.body = body;
     On(url, std::move(r));
+  }
+  // What URLs with nothing queued get; 404 unless set.
+  void SetDefault(int status, const std::string& body) {
+    std::lock_guard<std::mutex> lock(mu_);
+    default_.status = status;
+    default_.body = body;
   }
   void FailNext(const std::string& url) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -50,14 +60,13 @@ class TeamsRecordingHttpClient final : public HttpClient {
       return Status::Unavailable("connection refused (test)");
     }
     auto it = canned_.find(url);
-    if (it == canned_.end() || it->second.empty()) {
-      HttpResponse r;
-      r.status = 404;
-      r.body = "{}";
-      return r;
-    }
+    if (it == canned_.end() || it->second.empty()) return default_;
     HttpResponse r = it->second.front();
-    if (it->second.size() > 1) it->second.pop_front();
+    if (it->second.size() > 1) {
+      it->second.pop_front();
+    } else {
+      served_[url] = true;
+    }
     return r;
   }
 
@@ -78,6 +87,8 @@ class TeamsRecordingHttpClient final : public HttpClient {
   mutable std::mutex mu_;
   std::map<std::string, std::deque<HttpResponse>> canned_;
   std::map<std::string, int> failures_;
+  std::map<std::string, bool> served_;
+  HttpResponse default_{404, "application/json", "{}", {}};
   std::vector<Call> calls_;
 };
 
