@@ -47,7 +47,7 @@ Word ParseWord(std::string_view text) {
   static const std::vector<std::pair<Word, std::vector<std::string>>> kWords = {
       {Word::kYes, {"yes", "y", "yep", "yeah", "yup", "yea", "ya", "sure", "correct", "affirmative", "yes it is",
                     "yes it does", "it is", "it does"}},
-      {Word::kNo, {"no", "n", "nope", "nah", "no it isn't", "no it is not", "no it doesn't", "negative", "not",
+      {Word::kNo, {"no", "n", "nope", "nah", "none", "no it isn't", "no it is not", "no it doesn't", "negative", "not",
                    "it isn't", "it doesn't"}},
       {Word::kSkip, {"skip", "skip it", "skip this", "next", "pass", "don't know", "dont know", "not sure", "idk"}},
       {Word::kBack, {"back", "go back", "undo", "previous", "prev"}},
@@ -94,8 +94,9 @@ std::string Clip(std::string_view s, size_t n) {
 // The section a /mailguide argument or a typed word names, or "".
 std::string SectionNamed(const FlowSet& flows, const std::string& text) {
   std::string n = Normalise(text);
+  std::string first = n.substr(0, n.find(' '));  // "/mailguide sending rcp"
   for (const auto& f : flows.flows) {
-    if (n == f.id || n == Normalise(f.symptom)) return f.id;
+    if (n == f.id || first == f.id || n == Normalise(f.symptom)) return f.id;
   }
   return "";
 }
@@ -169,7 +170,6 @@ class Turn {
     out_.persist = false;
     out_.status = status;
   }
-  std::vector<Choice> NavChoices(bool with_back) const;
 
   const Content& content_;
   const EngineOptions& options_;
@@ -179,12 +179,6 @@ class Turn {
   std::string panel_pref_;
   StepOutput out_;
 };
-
-std::vector<Choice> Turn::NavChoices(bool with_back) const {
-  std::vector<Choice> c;
-  if (with_back) c.push_back({"Back", "back", Choice::Style::kDefault});
-  return c;
-}
 
 Reply Turn::HelpReply() const {
   Reply r;
