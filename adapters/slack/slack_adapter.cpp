@@ -1,0 +1,489 @@
+#include "adapters/slack/slack_adapter.h"
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <charconv>
+#include <iostream>
+#include <optional>
+#include <thread>
+#include <utility>
+
+#include "adapters/slack/slack_signature.h"
+
+namespace bot::slack {
+
+using nlohmann::json;
+
+namespace {
+
+// A response_url is a credential: logs get its host only.
+std::string Redact(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t path = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  return path == std::string::npos ? url : url.substr(0, path) + "/…";
+}
+
+bool IsRealThread(const std::string& thread) { return !thread.empty() && thread.rfind("u:", 0) != 0; }
+bool IsPrivateCase(const ConversationRef& ref) { return ref.thread.rfind("u:", 0) == 0; }
+
+// Slack answers ok:false with these when the fault is on its side: worth another try.
+bool IsTransientError(const std::string& error) {
+  return error == "ratelimited" || error == "rate_limited" || error == "internal_error" ||
+         error == "fatal_error" || error == "service_unavailable" || error == "request_timeout";
+}
+
+std::string Hint(const std::string& error) {
+  if (error == "channel_not_found") return "the channel does not exist or the bot cannot see it (a private channel or DM it is not in)";
+  if (error == "not_in_channel") return "invite the bot to the channel (/invite @mailguide) or add the chat:write.public scope";
+  if (error == "is_archived") return "the channel is archived";
+  if (error == "invalid_auth" || error == "not_authed") return "check MAILGUIDE_SLACK_BOT_TOKEN (the xoxb- token from OAuth & Permissions)";
+  if (error == "account_inactive" || error == "token_revoked") return "the app was uninstalled or its token revoked: reinstall it";
+  if (error == "missing_scope") return "add the scope named in 'needed' and reinstall the app (see deploy/slack-manifest.yml)";
+  if (error == "invalid_blocks" || error == "invalid_blocks_format" || error == "msg_blocks_too_long") return "a rendering bug: please report it";
+  if (error == "expired_url" || error == "used_url") return "the response_url has expired or been used up";
+  return "see https://api.slack.com/methods for the error code";
+}
+
+Status StatusForError(const std::string& what, const std::string& error) {
+  const std::string m = what + ": " + error;
+  if (error == "invalid_auth" || error == "not_authed" || error == "account_inactive" || error == "token_revoked") {
+    return Status::Unauthenticated(m);
+  }
+  if (error == "channel_not_found" || error == "message_not_found") return Status::NotFound(m);
+  if (error == "not_in_channel" || error == "missing_scope" || error == "is_archived" ||
+      error == "cant_update_message" || error == "user_not_in_channel") {
+    return Status::PermissionDenied(m);
+  }
+  return Status::InvalidArgument(m);
+}
+
+std::string RandomId() {
+  unsigned char bytes[12];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    // Share ids only need to be unguessable enough to not collide; fall back to the clock.
+    return std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+// Bounded in memory: a response_url lives 30 minutes, so nothing older is useful.
+constexpr int64_t kRememberSeconds = 30 * 60;
+constexpr size_t kRememberMax = 2000;
+
+template <typename Map>
+void Prune(Map& m, int64_t now) {
+  for (auto it = m.begin(); it != m.end();) {
+    if (now - it->second.created_at > kRememberSeconds) {
+      it = m.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  while (m.size() > kRememberMax) m.erase(m.begin());
+}
+
+// The clicked message as it was, minus its buttons, plus who chose what: the question
+// stays readable in the thread and cannot be answered twice.
+json AnsweredBlocks(const json& blocks, const std::string& user, const std::string& label) {
+  json out = json::array();
+  for (const auto& b : blocks) {
+    if (b.is_object() && b.value("type", "") != "actions") out.push_back(b);
+  }
+  while (out.size() >= kMaxBlocks) out.erase(out.size() - 1);
+  out.push_back({{"type", "context"},
+                 {"elements", json::array({{{"type", "mrkdwn"},
+                                            {"text", "<@" + user + "> chose *" +
+                                                         EscapeMrkdwn(TruncateChars(label, 200)) + "*"}}})}});
+  return out;
+}
+
+}  // namespace
+
+SlackAdapter::SlackAdapter(SlackAdapterOptions options, HttpClient& http)
+    : options_(std::move(options)), http_(http) {
+  while (!options_.api_url.empty() && options_.api_url.back() == '/') options_.api_url.pop_back();
+}
+
+void SlackAdapter::Log(const std::string& line) const {
+  if (options_.log) {
+    options_.log(line);
+  } else {
+    std::cerr << "slack: " << line << "\n";
+  }
+}
+
+void SlackAdapter::Sleep(std::chrono::milliseconds d) const {
+  if (options_.sleep) {
+    options_.sleep(d);
+  } else {
+    std::this_thread::sleep_for(d);
+  }
+}
+
+BotIdentity SlackAdapter::identity() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return identity_;
+}
+
+Status SlackAdapter::Start() {
+  auto r = CallApi("auth.test", json::object());
+  if (!r.ok()) return r.status();
+  BotIdentity id;
+  id.user_id = r->value("user_id", "");
+  id.bot_id = r->value("bot_id", "");
+  id.team_id = r->value("team_id", "");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    identity_ = id;
+  }
+  Log("connected as user " + id.user_id + " (bot " + id.bot_id + ", team " + id.team_id + ")");
+  return Status::Ok();
+}
+
+Status SlackAdapter::Verify(const HttpRequest& request) {
+  if (request.HeaderCount("X-Slack-Request-Timestamp") > 1 || request.HeaderCount("X-Slack-Signature") > 1) {
+    return Status::Unauthenticated("duplicated X-Slack signature headers");
+  }
+  Status s = VerifySlackSignature(options_.signing_secret, request.Header("X-Slack-Request-Timestamp"),
+                                  request.Header("X-Slack-Signature"), request.body, options_.clock());
+  // Bolt answers Slack's ssl_check probe without a signature; it asks for nothing but a 200.
+  if (!s.ok() && IsSslCheck(request.body)) return Status::Ok();
+  return s;
+}
+
+Result<Inbound> SlackAdapter::Decode(const HttpRequest& request) {
+  auto decoded = DecodePayload(request.Header("Content-Type"), request.body, identity());
+  if (!decoded.ok()) return decoded.status();
+  Decoded& d = *decoded;
+  Inbound in;
+  switch (d.kind) {
+    case PayloadKind::kUrlVerification:
+      in.kind = Inbound::Kind::kRespond;
+      in.response.body = json{{"challenge", d.challenge}}.dump();
+      return in;
+    case PayloadKind::kSslCheck:
+      in.kind = Inbound::Kind::kRespond;
+      in.response.content_type = "text/plain";
+      return in;
+    case PayloadKind::kIgnored:
+      if (d.ignore_reason.rfind("Slack is dropping", 0) == 0) Log(d.ignore_reason);
+      in.kind = Inbound::Kind::kIgnore;
+      return in;
+    case PayloadKind::kEvent:
+      in.kind = Inbound::Kind::kMessage;
+      in.message = std::move(d.message);
+      return in;
+    case PayloadKind::kSlashCommand:
+      if (d.message.command.empty()) {
+        in.kind = Inbound::Kind::kRespond;
+        in.response.body = json{{"response_type", "ephemeral"},
+                                {"text", "mailguide answers /smtp-code and /mailguide, not " +
+                                             EscapeMrkdwn(d.command) + "."}}
+                               .dump();
+        return in;
+      }
+      in.kind = Inbound::Kind::kMessage;
+      in.reply_inline = true;
+      in.message = std::move(d.message);
+      return in;
+    case PayloadKind::kBlockActions: {
+      if (d.click.share) {
+        // No engine turn: re-post a remembered answer, after the acknowledgement.
+        Message m = d.message;
+        ClickContext click = d.click;
+        auto task = [this, m, click] { HandleShare(m, click); };
+        if (options_.defer) {
+          options_.defer(m.ref.Key(), std::move(task));
+        } else {
+          task();
+        }
+        in.kind = Inbound::Kind::kIgnore;
+        return in;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        const int64_t now = options_.clock();
+        Prune(clicks_, now);
+        clicks_[d.message.event_id] = Click{d.click, now};
+      }
+      in.kind = Inbound::Kind::kMessage;
+      in.message = std::move(d.message);
+      return in;
+    }
+  }
+  return Status::Internal("unhandled Slack payload kind");
+}
+
+json SlackAdapter::ShareBlock(const std::string& share_id) const {
+  return json::array({{{"type", "actions"},
+                       {"elements", json::array({{{"type", "button"},
+                                                  {"action_id", kShareActionId},
+                                                  {"text", {{"type", "plain_text"}, {"text", "Share in channel"}}},
+                                                  {"value", json{{"share", share_id}}.dump()}}})}}});
+}
+
+std::string SlackAdapter::RememberShare(const Message& message, const json& rendered) {
+  (void)message;
+  const std::string id = RandomId();
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = options_.clock();
+  Prune(shares_, now);
+  shares_[id] = Share{rendered, now};
+  return id;
+}
+
+HttpResponse SlackAdapter::RenderInline(const Message& message, const TurnResult& turn) {
+  HttpResponse response;
+  if (turn.replies.empty()) {
+    response.content_type = "text/plain";
+    return response;
+  }
+  // The shared copy is rendered now, so sharing later needs no engine turn; the share
+  // block's own size is reserved in both renders.
+  const json placeholder = ShareBlock(std::string(24, '0'));
+  const json plain = RenderSingleMessage(turn.replies, message.ref, placeholder);
+  json shared = plain;
+  shared["blocks"].erase(shared["blocks"].size() - 1);
+  const std::string id = RememberShare(message, shared);
+  json body = plain;
+  body["blocks"][body["blocks"].size() - 1] = ShareBlock(id)[0];
+  body["response_type"] = "ephemeral";
+  response.body = body.dump();
+  return response;
+}
+
+void SlackAdapter::HandleShare(const Message& message, const ClickContext& click) {
+  json answer;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Prune(shares_, options_.clock());
+    auto it = shares_.find(click.share_id);
+    if (it != shares_.end()) answer = it->second.message;
+  }
+  if (message.ref.reply_url.empty()) return;
+  if (answer.is_null()) {
+    PostToResponseUrl(message.ref.reply_url,
+                      {{"response_type", "ephemeral"},
+                       {"replace_original", false},
+                       {"text", "That answer is no longer available to share; run the command again."}});
+    return;
+  }
+  answer["blocks"].push_back({{"type", "context"},
+                              {"elements", json::array({{{"type", "mrkdwn"},
+                                                         {"text", "Shared by <@" + message.ref.user + ">"}}})}});
+  answer["response_type"] = "in_channel";
+  answer["replace_original"] = false;
+  if (PostToResponseUrl(message.ref.reply_url, answer).ok()) {
+    PostToResponseUrl(message.ref.reply_url, {{"delete_original", true}});
+  }
+}
+
+Status SlackAdapter::Replace(const Message& message, const ClickContext* click, const SlackMessage& m) {
+  Status s = Status::NotFound("no response_url");
+  if (!message.ref.reply_url.empty()) {
+    json body = m;
+    body["replace_original"] = true;
+    s = PostToResponseUrl(message.ref.reply_url, body);
+    if (s.ok()) return s;
+  }
+  // response_url expired or missing: chat.update works on non-ephemeral bot messages.
+  if (click && !click->ephemeral && !click->message_ts.empty()) {
+    json args = m;
+    args["channel"] = click->channel;
+    args["ts"] = click->message_ts;
+    auto r = CallApi("chat.update", args);
+    return r.ok() ? Status::Ok() : r.status();
+  }
+  return s;
+}
+
+Status SlackAdapter::PostEphemeral(const Message& message, const SlackMessage& m) {
+  if (!message.ref.reply_url.empty()) {
+    json body = m;
+    body["response_type"] = "ephemeral";
+    body["replace_original"] = false;
+    return PostToResponseUrl(message.ref.reply_url, body);
+  }
+  json args = m;
+  args["channel"] = message.ref.channel;
+  args["user"] = message.ref.user;
+  if (IsRealThread(message.ref.thread)) args["thread_ts"] = message.ref.thread;
+  auto r = CallApi("chat.postEphemeral", args);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Status SlackAdapter::PostInThread(const Message& message, const SlackMessage& m) {
+  json args = m;
+  args["channel"] = message.ref.channel;
+  if (IsRealThread(message.ref.thread)) args["thread_ts"] = message.ref.thread;
+  args["unfurl_links"] = false;
+  args["unfurl_media"] = false;
+  auto r = CallApi("chat.postMessage", args);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Status SlackAdapter::Deliver(const Message& message, const TurnResult& turn) {
+  if (turn.replies.empty()) return Status::Ok();
+
+  // A slash command whose inline answer missed Slack's 3 s: the same answer, late.
+  if (!message.command.empty()) {
+    HttpResponse late = RenderInline(message, turn);
+    if (!message.ref.reply_url.empty()) {
+      return PostToResponseUrl(message.ref.reply_url, json::parse(late.body));
+    }
+    return PostEphemeral(message, json::parse(late.body));
+  }
+
+  std::optional<ClickContext> click;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = clicks_.find(message.event_id);
+    if (it != clicks_.end() && !message.event_id.empty()) {
+      click = std::move(it->second.context);
+      clicks_.erase(it);
+    }
+  }
+  const bool private_case = IsPrivateCase(message.ref);
+  bool any_public = false, any_replace = false;
+  for (const Reply& r : turn.replies) {
+    any_public = any_public || !r.ephemeral;
+    any_replace = any_replace || r.replaces_previous;
+  }
+  // A click that moves the case on: freeze the clicked question (no buttons, who chose
+  // what) and answer below it, so the thread reads as a transcript.
+  bool replaced = false;
+  if (click && any_public && !any_replace && !private_case && !click->ephemeral &&
+      click->message_blocks.is_array()) {
+    json answered = {{"text", "Answered: " + EscapeMrkdwn(click->label)},
+                     {"blocks", AnsweredBlocks(click->message_blocks, message.ref.user, click->label)}};
+    Status s = Replace(message, &*click, answered);
+    if (!s.ok()) Log("could not mark the clicked question answered: " + s.ToString());
+  }
+  for (const Reply& r : turn.replies) {
+    std::vector<SlackMessage> messages = RenderReply(r, message.ref);
+    for (size_t i = 0; i < messages.size(); ++i) {
+      Status s;
+      // In a private (slash-command) case the one ephemeral message is the whole
+      // conversation: a click updates it in place.
+      const bool replace = click && i == 0 && !replaced && !r.ephemeral &&
+                           (r.replaces_previous || (private_case && click->ephemeral));
+      if (replace) {
+        replaced = true;
+        s = Replace(message, &*click, messages[i]);
+      } else if (r.ephemeral || private_case) {
+        s = PostEphemeral(message, messages[i]);
+      } else {
+        s = PostInThread(message, messages[i]);
+      }
+      if (!s.ok()) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+Result<nlohmann::json> SlackAdapter::CallApi(const std::string& method, const nlohmann::json& args) {
+  Headers headers{{"Authorization", "Bearer " + options_.bot_token},
+                  {"Content-Type", "application/json; charset=utf-8"}};
+  auto r = SendWithRetry(method, options_.api_url + "/" + method, headers, args.dump());
+  if (!r.ok()) return r.status();
+  json body;
+  try {
+    body = json::parse(r->body);
+  } catch (const json::exception&) {
+    Log(method + " failed: HTTP " + std::to_string(r->status) + " with a body that is not JSON");
+    return Status::Internal(method + ": response is not JSON");
+  }
+  if (!body.is_object()) return Status::Internal(method + ": response is not a JSON object");
+  if (body.value("ok", false)) return body;
+  const std::string error = body.value("error", std::string("unknown_error"));
+  std::string detail;
+  if (args.contains("channel") && args["channel"].is_string()) detail = " (channel " + args["channel"].get<std::string>() + ")";
+  if (error == "missing_scope") detail += " needed=" + body.value("needed", std::string("?"));
+  Log(method + " failed: " + error + detail + " — " + Hint(error));
+  return StatusForError(method, error);
+}
+
+Status SlackAdapter::PostToResponseUrl(const std::string& url, const nlohmann::json& body) {
+  Headers headers{{"Content-Type", "application/json; charset=utf-8"}};
+  auto r = SendWithRetry("response_url " + Redact(url), url, headers, body.dump());
+  if (!r.ok()) return r.status();
+  if (r->status >= 200 && r->status < 300) {
+    // Slack answers "ok" or {"ok":true}; an ok:false JSON is a failure despite the 200.
+    try {
+      json j = json::parse(r->body);
+      if (j.is_object() && j.contains("ok") && !j.value("ok", true)) {
+        const std::string error = j.value("error", std::string("unknown_error"));
+        Log("response_url " + Redact(url) + " failed: " + error + " — " + Hint(error));
+        return StatusForError("response_url", error);
+      }
+    } catch (const json::exception&) {
+    }
+    return Status::Ok();
+  }
+  std::string error = r->body.substr(0, 80);
+  Log("response_url " + Redact(url) + " failed: HTTP " + std::to_string(r->status) + " " + error + " — " + Hint(error));
+  return r->status == 404 ? Status::NotFound("response_url: " + error) : Status::InvalidArgument("response_url: " + error);
+}
+
+Result<HttpResponse> SlackAdapter::SendWithRetry(const std::string& what, const std::string& url,
+                                                  const Headers& headers, const std::string& body) {
+  std::chrono::milliseconds backoff = options_.backoff;
+  Status last = Status::Unavailable(what + ": not attempted");
+  const int attempts = std::max(1, options_.max_attempts);
+  for (int attempt = 1; attempt <= attempts; ++attempt) {
+    auto r = http_.Send("POST", url, headers, body);
+    std::chrono::milliseconds wait = backoff;
+    if (!r.ok()) {
+      last = r.status();
+    } else if (r->status == 429) {
+      int64_t seconds = 1;
+      auto it = r->headers.find("Retry-After");
+      if (it != r->headers.end()) {
+        const std::string& v = it->second;
+        auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+        if (ec != std::errc() || seconds < 0) seconds = 1;
+      }
+      if (std::chrono::seconds(seconds) > options_.max_retry_after) {
+        Log(what + " rate-limited with Retry-After " + std::to_string(seconds) + "s; giving up on this message");
+        return Status::ResourceExhausted(what + ": rate-limited");
+      }
+      last = Status::ResourceExhausted(what + ": rate-limited");
+      wait = std::chrono::seconds(seconds);
+      if (attempt < attempts) {
+        Sleep(wait);
+        continue;  // a 429 is a schedule, not a failure: keep the backoff where it was
+      }
+      continue;
+    } else if (r->status >= 500) {
+      last = Status::Unavailable(what + ": HTTP " + std::to_string(r->status));
+    } else {
+      // ok:false with a transient error code is retried like a 5xx.
+      if (r->status == 200 && !r->body.empty() && r->body.front() == '{') {
+        try {
+          json j = json::parse(r->body);
+          if (IsTransientError(j.value("error", ""))) {
+            last = Status::Unavailable(what + ": " + j.value("error", ""));
+            if (attempt < attempts) Sleep(wait);
+            backoff *= 2;
+            continue;
+          }
+        } catch (const json::exception&) {
+        }
+      }
+      return r;
+    }
+    if (attempt < attempts) Sleep(wait);
+    backoff *= 2;
+  }
+  Log(what + " failed after " + std::to_string(attempts) + " attempts: " + last.ToString());
+  return last;
+}
+
+}  // namespace bot::slack

@@ -1,0 +1,381 @@
+#include "bot/server/server.h"
+
+#include <httplib.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "bot/server/work_queue.h"
+
+namespace bot {
+
+namespace {
+
+// Event ids seen recently, so a retried delivery is dropped before it reaches a worker.
+// The engine's store claim is the cross-replica guard; this one saves the queue and the
+// store a round trip for Slack's http_timeout retries.
+class RecentEvents {
+ public:
+  explicit RecentEvents(int64_t ttl) : ttl_(ttl) {}
+
+  bool Claim(const std::string& id, int64_t now) {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (!order_.empty() && (order_.front().first < now - ttl_ || order_.size() > kMax)) {
+      seen_.erase(order_.front().second);
+      order_.pop_front();
+    }
+    if (!seen_.insert(id).second) return false;
+    order_.emplace_back(now, id);
+    return true;
+  }
+
+  void Forget(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    seen_.erase(id);  // its order_ entry expires harmlessly
+  }
+
+ private:
+  static constexpr size_t kMax = 100000;
+  const int64_t ttl_;
+  std::mutex mu_;
+  std::unordered_set<std::string> seen_;
+  std::deque<std::pair<int64_t, std::string>> order_;
+};
+
+struct Route {
+  std::string path;
+  Adapter* adapter;
+  TurnHandler handler;
+};
+
+// What the HTTP thread of an inline request and the worker running its turn share.
+struct InlineTurn {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  bool abandoned = false;  // the HTTP answer went out empty: the worker delivers instead
+  TurnResult turn;
+};
+
+std::string EscapeRegex(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// httplib files the socket's addresses under these names among the request headers; a
+// client sending them itself must not be believed (fixed upstream only in 0.28).
+bool IsInternalHeader(const std::string& name) {
+  return name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" || name == "LOCAL_PORT";
+}
+
+TurnResult ErrorTurn(const Status& status) {
+  Reply r;
+  r.title = "Something went wrong";
+  r.paragraphs = {status.code() == Status::Code::kUnavailable
+                      ? "mailguide cannot reach its session store right now. Please try again in a minute."
+                      : "mailguide could not handle that message. Please try again."};
+  r.ephemeral = true;
+  return TurnResult{{r}, TurnStatus::kCompleted};
+}
+
+}  // namespace
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case Status::Code::kOk: return 200;
+    case Status::Code::kInvalidArgument: return 400;
+    case Status::Code::kUnauthenticated: return 401;
+    case Status::Code::kPermissionDenied: return 403;
+    case Status::Code::kNotFound: return 404;
+    case Status::Code::kAlreadyExists: return 200;  // a repeat: acknowledged, nothing to do
+    case Status::Code::kConflict: return 409;
+    case Status::Code::kResourceExhausted: return 429;
+    case Status::Code::kUnavailable: return 503;
+    case Status::Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+struct Server::Impl {
+  explicit Impl(ServerOptions o)
+      : options(std::move(o)), recent(options.event_memory_seconds), queue(options.workers) {}
+
+  void Log(const std::string& line) {
+    if (options.log) {
+      options.log(line);
+    } else {
+      std::cerr << line << "\n";
+    }
+  }
+
+  void Respond(httplib::Response& res, const HttpResponse& r) {
+    res.status = r.status;
+    for (const auto& [k, v] : r.headers) res.set_header(k, v);
+    res.set_content(r.body, r.content_type.empty() ? "text/plain" : r.content_type);
+  }
+
+  void Refuse(httplib::Response& res, int status, const std::string& reason) {
+    res.status = status;
+    // Slack retries non-2xx answers; a request refused for what it is will not improve.
+    if (status == 400 || status == 401) res.set_header("X-Slack-No-Retry", "1");
+    res.set_content(status == 401 ? "" : reason + "\n", "text/plain");
+  }
+
+  TurnResult RunTurn(const Route& route, const Message& message) {
+    Result<TurnResult> turn = route.handler(message);
+    if (turn.ok()) return std::move(turn).value();
+    Log(std::string(route.adapter->Name()) + ": turn for " + message.ref.Key() + " failed: " +
+        turn.status().ToString());
+    return ErrorTurn(turn.status());
+  }
+
+  void Deliver(const Route& route, const Message& message, const TurnResult& turn) {
+    if (turn.replies.empty()) return;
+    Status s = route.adapter->Deliver(message, turn);
+    if (!s.ok()) {
+      Log(std::string(route.adapter->Name()) + ": delivery to " + message.ref.Key() + " failed: " + s.ToString());
+    }
+  }
+
+  void Handle(const Route& route, const httplib::Request& r, httplib::Response& res) {
+    HttpRequest req;
+    req.method = r.method;
+    req.path = r.path;
+    for (const auto& [k, v] : r.headers) {
+      if (!IsInternalHeader(k)) req.headers.emplace(k, v);
+    }
+    req.body = r.body;
+    req.remote_addr = r.remote_addr;
+    req.received_at = options.clock();
+    const std::string who = std::string(route.adapter->Name()) + ": " + r.method + " " + r.path + " from " +
+                            r.remote_addr;
+
+    // Verification comes first: nothing parses a body that is not authentic.
+    if (Status s = route.adapter->Verify(req); !s.ok()) {
+      Log(who + " refused: " + s.ToString());
+      return Refuse(res, HttpStatusFor(s), "");
+    }
+    Result<Inbound> decoded = route.adapter->Decode(req);
+    if (!decoded.ok()) {
+      Log(who + " refused: " + decoded.status().ToString());
+      return Refuse(res, HttpStatusFor(decoded.status()), decoded.status().message());
+    }
+    Inbound& in = *decoded;
+    switch (in.kind) {
+      case Inbound::Kind::kRespond:
+        return Respond(res, in.response);
+      case Inbound::Kind::kIgnore:
+        res.status = 200;
+        return;
+      case Inbound::Kind::kMessage:
+        break;
+    }
+    const Message& message = in.message;
+    if (!message.event_id.empty() && !recent.Claim(message.event_id, options.clock())) {
+      Log(who + ": repeated delivery of " + message.event_id + " dropped");
+      res.status = 200;
+      return;
+    }
+    const std::string key = message.ref.Key();
+    if (!in.reply_inline) {
+      const bool queued = queue.Post(key, [this, &route, message] { Deliver(route, message, RunTurn(route, message)); });
+      if (!queued) return Unavailable(res, message);
+      res.status = 200;  // the acknowledgement; the answer follows from the worker
+      return;
+    }
+    auto shared = std::make_shared<InlineTurn>();
+    const bool queued = queue.Post(key, [this, &route, message, shared] {
+      TurnResult turn = RunTurn(route, message);
+      std::unique_lock<std::mutex> lock(shared->mu);
+      if (shared->abandoned) {
+        lock.unlock();
+        Deliver(route, message, turn);
+        return;
+      }
+      shared->turn = std::move(turn);
+      shared->done = true;
+      shared->cv.notify_all();
+    });
+    if (!queued) return Unavailable(res, message);
+    std::unique_lock<std::mutex> lock(shared->mu);
+    if (shared->cv.wait_for(lock, options.inline_budget, [&] { return shared->done; })) {
+      return Respond(res, route.adapter->RenderInline(message, shared->turn));
+    }
+    shared->abandoned = true;
+    Log(who + ": the turn for " + key + " missed the inline budget; answering later");
+    res.status = 200;
+  }
+
+  void Unavailable(httplib::Response& res, const Message& message) {
+    if (!message.event_id.empty()) recent.Forget(message.event_id);  // let the platform's retry in
+    res.status = 503;
+    res.set_header("Retry-After", "5");
+    res.set_content("stopping or overloaded; retry later\n", "text/plain");
+  }
+
+  ServerOptions options;
+  RecentEvents recent;
+  KeyedWorkQueue queue;
+  std::vector<std::unique_ptr<Route>> routes;  // stable addresses: handlers capture them
+  std::unique_ptr<httplib::Server> http;
+  std::thread listener;
+  std::atomic<bool> listener_done{false};
+  int bound_port = 0;
+  std::mutex stop_mu;
+  bool stopped = false;
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Server::~Server() { Stop(); }
+
+void Server::Mount(const std::string& path, Adapter& adapter, TurnHandler handler) {
+  impl_->routes.push_back(std::make_unique<Route>(Route{path, &adapter, std::move(handler)}));
+}
+
+bool Server::Defer(const std::string& key, std::function<void()> task) {
+  return impl_->queue.Post(key, std::move(task));
+}
+
+int Server::port() const { return impl_->bound_port; }
+
+Status Server::Start() {
+  Impl& d = *impl_;
+  const ServerOptions& o = d.options;
+  if (o.plain_http) {
+    d.http = std::make_unique<httplib::Server>();
+  } else {
+    std::string error;
+    auto setup = [&](SSL_CTX& ctx) {
+      // TLS 1.2 is Slack's floor and the oldest version without known protocol breaks.
+      SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+      SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+      if (SSL_CTX_use_certificate_chain_file(&ctx, o.tls_cert.c_str()) != 1) {
+        error = "cannot load the TLS certificate " + o.tls_cert;
+        return false;
+      }
+      if (SSL_CTX_use_PrivateKey_file(&ctx, o.tls_key.c_str(), SSL_FILETYPE_PEM) != 1) {
+        error = "cannot load the TLS key " + o.tls_key;
+        return false;
+      }
+      if (SSL_CTX_check_private_key(&ctx) != 1) {
+        error = "the TLS key " + o.tls_key + " does not match the certificate " + o.tls_cert;
+        return false;
+      }
+      return true;
+    };
+    auto ssl = std::make_unique<httplib::SSLServer>(setup);
+    if (!ssl->is_valid()) {
+      return Status::InvalidArgument(error.empty() ? std::string("cannot set up TLS") : error);
+    }
+    d.http = std::move(ssl);
+  }
+  httplib::Server& svr = *d.http;
+  const int threads = std::max(1, o.http_threads);
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  svr.set_tcp_nodelay(true);  // without it every answer waits ~40 ms on Nagle vs delayed ACK
+  svr.set_payload_max_length(o.max_body_bytes);
+  svr.set_read_timeout(5, 0);
+  svr.set_write_timeout(5, 0);
+  svr.set_keep_alive_timeout(3);  // also bounds how long an idle connection delays shutdown
+  svr.set_keep_alive_max_count(100);
+
+  const size_t max_body = o.max_body_bytes;
+  svr.set_pre_routing_handler([max_body](const httplib::Request& req, httplib::Response& res) {
+    // Runs before the body is read: refuse what must never be read.
+    if (req.has_header("Transfer-Encoding")) {
+      res.status = 411;
+      res.set_content("chunked request bodies are not accepted; send Content-Length\n", "text/plain");
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    if (req.has_header("Content-Length")) {
+      const std::string len = req.get_header_value("Content-Length");
+      size_t n = 0;
+      auto [p, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
+      if (ec != std::errc() || p != len.data() + len.size() || n > max_body) {
+        res.status = 413;
+        res.set_content("request body too large\n", "text/plain");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  svr.set_exception_handler([&d](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    d.Log("server: " + req.method + " " + req.path + " failed: " + what);
+    res.status = 500;
+    res.set_content("internal error\n", "text/plain");
+  });
+
+  svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+  svr.Get("/readyz", [&d](const httplib::Request&, httplib::Response& res) {
+    Status s = d.options.ready ? d.options.ready() : Status::Ok();
+    res.status = s.ok() ? 200 : 503;
+    res.set_content(s.ok() ? "ready\n" : "not ready: " + s.message() + "\n", "text/plain");
+  });
+  for (const auto& route : d.routes) {
+    Route* r = route.get();
+    svr.Post(EscapeRegex(r->path),
+             [&d, r](const httplib::Request& req, httplib::Response& res) { d.Handle(*r, req, res); });
+  }
+
+  int port = o.port;
+  if (port == 0) {
+    port = svr.bind_to_any_port(o.host);
+    if (port <= 0) return Status::Unavailable("cannot bind " + o.host + " to any port");
+  } else if (!svr.bind_to_port(o.host, port)) {
+    return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(port) +
+                               " (in use, or not an address of this machine)");
+  }
+  d.bound_port = port;
+  // Bound means connections already queue in the backlog: callers need not wait for the
+  // accept loop to start.
+  d.listener = std::thread([&d, &svr] {
+    if (!svr.listen_after_bind()) d.Log("server: the accept loop ended with an error");
+    d.listener_done = true;
+  });
+  return Status::Ok();
+}
+
+void Server::Stop() {
+  Impl& d = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(d.stop_mu);
+    if (d.stopped) return;
+    d.stopped = true;
+  }
+  if (d.http) {
+    // Closing the listening socket ends the accept loop; listen_after_bind returns once the
+    // connection threads have finished the requests they were serving.
+    if (d.listener.joinable()) {
+      // httplib ignores stop() until its accept loop has started; wait for that (a few
+      // microseconds after Start) or for the loop to have ended on its own.
+      while (!d.http->is_running() && !d.listener_done) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      d.http->stop();
+      d.listener.join();
+    }
+  }
+  d.queue.Shutdown();  // every queued turn and delivery runs before we return
+}
+
+}  // namespace bot

@@ -1,0 +1,75 @@
+// Server: mailguide's HTTPS webhook server. Generic over bot::Adapter: each platform is
+// mounted on its paths with one call, and every request goes verify → decode → acknowledge
+// → (worker) engine turn → deliver. Keeps turns of one conversation in order.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "bot/adapter.h"
+#include "bot/clock.h"
+#include "bot/engine.h"
+#include "bot/status.h"
+
+namespace bot {
+
+// Runs one engine turn; normally [&engine](const Message& m) { return engine.Handle(m); }.
+using TurnHandler = std::function<Result<TurnResult>(const Message&)>;
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8443;                        // 0: the OS picks one (see Server::port())
+  bool plain_http = false;                // true: no TLS (behind a TLS-terminating proxy)
+  std::string tls_cert;                   // PEM chain and key; required unless plain_http
+  std::string tls_key;
+  int http_threads = 8;                   // connections served at once (each holds a thread)
+  int workers = 4;                        // turns and deliveries run in parallel
+  size_t max_body_bytes = 1 << 20;        // larger bodies are refused before they are read
+  // How long a request answered inline (a slash command) waits for its turn before it is
+  // acknowledged empty and answered later through Adapter::Deliver. Slack allows 3 s.
+  std::chrono::milliseconds inline_budget{2500};
+  int64_t event_memory_seconds = 600;     // repeated event ids are dropped this long
+  std::function<Status()> ready;          // GET /readyz; unset: always ready
+  std::function<void(const std::string&)> log;  // one line per call; default: stderr
+  Clock clock = UnixNow;
+};
+
+// The one mapping from Status to an HTTP status code.
+int HttpStatusFor(const Status& status);
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  ~Server();  // Stop()
+
+  // Routes POST `path` through `adapter`, whose turns go to `handler`. Call before Start();
+  // `adapter` must outlive the server. A platform that is switched off is simply not
+  // mounted, so its paths answer 404.
+  void Mount(const std::string& path, Adapter& adapter, TurnHandler handler);
+
+  // Runs `task` on a worker after everything already queued for `key` (a conversation key).
+  // False when the server is stopping. Thread-safe.
+  bool Defer(const std::string& key, std::function<void()> task);
+
+  // Binds and starts serving on a background thread. InvalidArgument for unusable TLS
+  // files, Unavailable when the address cannot be bound.
+  Status Start();
+  // The bound port (useful with port 0); 0 before Start().
+  int port() const;
+
+  // Graceful: stops accepting, finishes requests in flight, then every queued turn and
+  // delivery. Idempotent; thread-safe; must not be called from a worker.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bot
