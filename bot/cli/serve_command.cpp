@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "adapters/slack/slack_adapter.h"
+#include "adapters/teams/teams_adapter.h"
 #include "bot/cli/commands.h"
 #include "bot/content.h"
 #include "bot/engine.h"
@@ -108,11 +109,41 @@ int RunServe(const GlobalOptions& global) {
     Say("slack: off (MAILGUIDE_SLACK_SIGNING_SECRET and MAILGUIDE_SLACK_BOT_TOKEN unset); /slack/events answers 404");
   }
 
-  // Teams mounts /teams/webhook and /api/messages here, the same way (issue 5).
+  // Teams: the outgoing webhook and the Bot Framework bot share one engine.
+  std::unique_ptr<teams::TeamsWebhookAdapter> teams_webhook;
+  std::unique_ptr<teams::TeamsBotAdapter> teams_bot;
+  std::unique_ptr<Engine> teams_engine;
   if (!cfg.teams.webhook_enabled() && !cfg.teams.bot_enabled()) {
     Say("teams: off (MAILGUIDE_TEAMS_WEBHOOK_SECRET and MAILGUIDE_TEAMS_APP_ID unset); /teams/webhook and /api/messages answer 404");
   } else {
-    Say("teams: configured, but this build has no Teams adapter yet; /teams/webhook and /api/messages answer 404");
+    teams::TeamsSettings ts;
+    ts.webhook_secret = cfg.teams.webhook_secret;
+    ts.app_id = cfg.teams.app_id;
+    ts.app_password = cfg.teams.app_password;
+    ts.tenant_id = cfg.teams.tenant_id;
+    ts.openid_url = cfg.teams.openid_url;
+    if (!cfg.teams.token_url.empty()) ts.token_url = cfg.teams.token_url;
+    if (Status s = teams::ValidateTeamsSettings(ts); !s.ok()) return UsageError("teams: " + s.message());
+    EngineOptions eo;
+    eo.session_ttl_seconds = cfg.engine.session_ttl_seconds;
+    eo.anyone_can_answer = cfg.teams.anyone_can_answer;
+    teams_engine = std::make_unique<Engine>(*content, sessions, eo);
+    TurnHandler handler = [engine = teams_engine.get()](const Message& m) { return engine->Handle(m); };
+    if (ts.webhook_enabled()) {
+      teams_webhook = std::make_unique<teams::TeamsWebhookAdapter>(ts);
+      server.Mount("/teams/webhook", *teams_webhook, handler);
+      Say("teams: outgoing webhook on at /teams/webhook");
+    } else {
+      Say("teams: outgoing webhook off (MAILGUIDE_TEAMS_WEBHOOK_SECRET unset); /teams/webhook answers 404");
+    }
+    if (ts.bot_enabled()) {
+      teams_bot = std::make_unique<teams::TeamsBotAdapter>(ts, http);
+      server.Mount("/api/messages", *teams_bot, handler);
+      Say("teams: bot on at /api/messages (" +
+          (ts.tenant_id.empty() ? std::string("multi-tenant") : "single-tenant " + ts.tenant_id) + ")");
+    } else {
+      Say("teams: bot off (MAILGUIDE_TEAMS_APP_ID unset); /api/messages answers 404");
+    }
   }
 
   if (Status s = server.Start(); !s.ok()) {
