@@ -1,6 +1,7 @@
 #include "adapters/teams/teams_card.h"
 
 #include <algorithm>
+#include <cctype>
 
 namespace bot::teams {
 namespace {
@@ -50,6 +51,16 @@ std::string DataTitle(const Reply& r) {
   std::string t = !r.title.empty() ? r.title : (!r.paragraphs.empty() ? r.paragraphs.front() : "");
   std::replace(t.begin(), t.end(), '\n', ' ');
   return TruncateUtf8(t, kMaxDataTitleBytes);
+}
+
+// What to type for a choice: its value's last part when that is one plain word ("yes",
+// "panel:rcp" → "rcp", "start:webmail" → "webmail"), which the engine accepts as typed text;
+// otherwise the label.
+std::string TypedAnswer(const Choice& c) {
+  std::string word = c.value.substr(c.value.rfind(':') == std::string::npos ? 0 : c.value.rfind(':') + 1);
+  bool plain = !word.empty() && word.size() <= 24;
+  for (char ch : word) plain = plain && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-');
+  return plain ? word : c.label;
 }
 
 json SubmitData(const Reply& r, const CardContext& ctx, const Choice* choice) {
@@ -132,7 +143,7 @@ void AppendBody(const Reply& r, const CardContext& ctx, const Limits& limits, js
     std::string hint = "Answer with ";
     for (size_t i = 0; i < r.choices.size(); ++i) {
       if (i > 0) hint += i + 1 == r.choices.size() ? " or " : ", ";
-      hint += "**@" + EscapeMarkdown(ctx.mention_name) + " " + EscapeMarkdown(r.choices[i].label) + "**";
+      hint += "**@" + EscapeMarkdown(ctx.mention_name) + " " + EscapeMarkdown(TypedAnswer(r.choices[i])) + "**";
     }
     body.push_back(TextBlock(hint));
   }

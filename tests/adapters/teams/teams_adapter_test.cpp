@@ -119,7 +119,7 @@ TEST_CASE("webhook adapter: a signed request is answered inline with a card and 
   const json& card = activity["attachments"][0]["content"];
   CHECK(card["version"] == "1.4");
   CHECK(!card.contains("actions"));
-  CHECK(card.dump().find("@mailguide Yes") != std::string::npos);
+  CHECK(card.dump().find("@mailguide yes") != std::string::npos);
   CHECK(card["fallbackText"].get<std::string>().find("Can she log in?") != std::string::npos);
   CHECK(adapter.Deliver(in->message, turn).code() == Status::Code::kInvalidArgument);
 

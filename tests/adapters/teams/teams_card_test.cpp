@@ -135,7 +135,13 @@ TEST_CASE("webhook cards tell people what to type instead of showing buttons", "
   json card = RenderCard(Question(), ctx);
   CHECK(!card.contains("actions"));
   std::string text = AllText(card);
-  CHECK(text.find("Answer with **@mailguide Yes**, **@mailguide No** or **@mailguide Skip**") != std::string::npos);
+  CHECK(text.find("Answer with **@mailguide yes**, **@mailguide no** or **@mailguide skip**") != std::string::npos);
+  SECTION("prefixed values are typed without their prefix; odd values fall back to the label") {
+    Reply panel;
+    panel.title = "Which panel?";
+    panel.choices = {{"Reseller Control Panel (RCP)", "panel:rcp"}, {"Something else", "x y"}};
+    CHECK(AllText(RenderCard(panel, ctx)).find("**@mailguide rcp** or **@mailguide Something else**") != std::string::npos);
+  }
   CHECK(card.dump().find("Action.Submit") == std::string::npos);
 }
 
