@@ -131,6 +131,8 @@ class Turn {
       : content_(content), options_(options), message_(message) {}
 
   StepOutput Run(const Session& in, bool existing, bool expired, const std::string& panel_pref);
+  // Second half of a turn whose checks started with probes (see ApplyProbeResults).
+  StepOutput WithProbes(StepOutput out, const std::vector<ProbeResult>& results);
 
  private:
   const FlowSet& flows() const { return content_.flows; }
@@ -151,6 +153,8 @@ class Turn {
   void HandleAnswer(Word word, const std::string& text);
   void HandleAfterFail(Word word, const std::string& text);
   void HandleEscalating(Word word, const std::string& text);
+  void HandleTarget(Word word, const std::string& text);
+  std::string AutoResult(const std::string& step_id) const;
   void Back();
   void ExplainBounce(const std::string& text, const Step& step);
 
@@ -244,6 +248,15 @@ Reply Turn::CurrentQuestion() const {
       r.step_token = Token(s().version);
       return r;
     }
+    case Phase::kAskingTarget: {
+      Reply r;
+      r.title = "Which mailbox or domain is it?";
+      r.paragraphs = {"I can check the domain's DNS (MX, SPF, DMARC, DKIM) and the mailbox's settings myself before "
+                      "asking you. Give the mailbox address or the domain, or skip to answer every check by hand."};
+      r.choices = {{"Skip", "skip", Choice::Style::kDefault}};
+      r.step_token = Token(s().version);
+      return r;
+    }
     case Phase::kAsking: {
       const Step* step = CurrentPanel(s())->FindStep(s().step);
       return QuestionReply(*step, false, {});
@@ -316,7 +329,54 @@ void Turn::StartCase(const std::string& section, const std::string& panel_hint) 
 
 void Turn::BeginChecks(bool with_notes) {
   const Panel* panel = CurrentPanel(s());
+  if (options_.prober) {
+    std::string domain = s().Detail("domain");
+    bool asked = std::any_of(s().history.begin(), s().history.end(),
+                             [](const Answer& a) { return a.step == "detail:domain"; });
+    if (!asked) {
+      s().phase = Phase::kAskingTarget;
+      s().step.clear();
+      Add(CurrentQuestion());
+      out_.status = TurnStatus::kWaiting;
+      return;
+    }
+    if (domain != "skip" && !domain.empty()) {
+      out_.probe_target.domain = domain;
+      std::string mailbox = s().Detail("mailbox");
+      if (mailbox != "skip") out_.probe_target.mailbox = mailbox;
+    }
+  }
   Ask(panel->steps.front().id, with_notes);
+}
+
+void Turn::HandleTarget(Word word, const std::string& text) {
+  static const std::regex kDomain(R"(([A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63})");
+  std::string email = EmailIn(text);
+  std::smatch m;
+  std::string head = text.substr(0, 300);
+  if (!email.empty()) {
+    s().history.push_back({"detail:mailbox", email});
+    s().history.push_back({"detail:domain", email.substr(email.find('@') + 1)});
+  } else if (word == Word::kSkip || word == Word::kNo) {
+    s().history.push_back({"detail:domain", "skip"});
+  } else if (std::regex_search(head, m, kDomain)) {
+    s().history.push_back({"detail:domain", Lower(m.str(0))});
+  } else {
+    Reprompt("That doesn't look like an address or a domain.");
+    return;
+  }
+  BeginChecks(true);
+}
+
+// "pass" or "fail" when a probe decided the step (and no later hand answer replaced it), else "".
+std::string Turn::AutoResult(const std::string& step_id) const {
+  for (auto it = s().history.rbegin(); it != s().history.rend(); ++it) {
+    if (it->step != step_id) continue;
+    if (it->value.rfind("auto:pass", 0) == 0) return "pass";
+    if (it->value.rfind("auto:fail", 0) == 0) return "fail";
+    return "";
+  }
+  return "";
 }
 
 void Turn::Ask(const std::string& step_id, bool with_notes, std::vector<std::string> lead) {
@@ -336,6 +396,24 @@ void Turn::Advance(const std::string& target, std::vector<std::string> lead) {
     s().step.clear();
     lead.push_back(flows().guide.escalation_intro);
     AskDetail(std::move(lead));
+    return;
+  }
+  // Steps the probes decided are not asked: passes are passed over, a failure is shown.
+  std::string step_id = target;
+  while (step_id != kEscalate && step_id != kResolved && AutoResult(step_id) == "pass") {
+    step_id = CurrentPanel(s())->FindStep(step_id)->next;
+  }
+  if (step_id != target) {
+    Advance(step_id, std::move(lead));
+    return;
+  }
+  if (AutoResult(step_id) == "fail") {
+    s().phase = Phase::kAfterFail;
+    s().step = step_id;
+    Reply r = CurrentQuestion();
+    r.paragraphs.insert(r.paragraphs.begin(), lead.begin(), lead.end());
+    Add(std::move(r));
+    out_.status = TurnStatus::kWaiting;
     return;
   }
   Ask(target, false, std::move(lead));
@@ -410,6 +488,9 @@ std::string Turn::Summary(bool escalated) const {
       } else if (a.value.rfind("bounce:", 0) == 0) {
         result = "bounce reviewed";
         extra = a.value.substr(7);
+      } else if (a.value.rfind("auto:", 0) == 0) {
+        bool pass = a.value.rfind("auto:pass:", 0) == 0;
+        result = std::string(pass ? "passed" : "FAILED") + " (automatic: " + a.value.substr(10) + ")";
       } else if (a.value == "fix-tried") {
         extra = "fix tried, problem persisted";
       }
@@ -718,6 +799,9 @@ StepOutput Turn::Run(const Session& in, bool existing, bool expired, const std::
         BeginChecks(true);
         return std::move(out_);
       }
+      case Phase::kAskingTarget:
+        HandleTarget(word, text);
+        return std::move(out_);
       case Phase::kAsking:
         HandleAnswer(word, text);
         return std::move(out_);
@@ -774,6 +858,63 @@ StepOutput Turn::Run(const Session& in, bool existing, bool expired, const std::
   return std::move(out_);
 }
 
+StepOutput Turn::WithProbes(StepOutput out, const std::vector<ProbeResult>& results) {
+  out_ = std::move(out);
+  out_.replies.clear();
+  const Panel* panel = CurrentPanel(s());
+  Reply report;
+  report.title = "Automatic checks for " + out_.probe_target.domain;
+  report.paragraphs = {"I checked what I could before asking. A check I could not decide stays a question for you."};
+  for (const auto& r : results) {
+    std::string label = r.id;
+    for (const auto& step : panel->steps) {
+      if (step.probe != r.id) continue;
+      label = step.question;
+      if (r.outcome != ProbeResult::Outcome::kUnknown) {
+        s().history.push_back({step.id, std::string("auto:") + OutcomeName(r.outcome) + ":" + Clip(r.detail, 160)});
+      }
+    }
+    report.facts.push_back({r.id, std::string(OutcomeName(r.outcome)) + " — " + r.detail});
+  }
+  Add(std::move(report));
+  // Lead with the first failed check, in the guide's order.
+  for (const auto& step : panel->steps) {
+    if (AutoResult(step.id) == "fail") {
+      std::vector<std::string> lead;
+      for (const auto& note : flows().guide.notes) lead.push_back(note.text);
+      s().phase = Phase::kAfterFail;
+      s().step = step.id;
+      Reply r = CurrentQuestion();
+      r.title = "Likely cause, found automatically";
+      r.paragraphs.insert(r.paragraphs.begin(), lead.begin(), lead.end());
+      Add(std::move(r));
+      out_.status = TurnStatus::kWaiting;
+      return std::move(out_);
+    }
+  }
+  const Step& first = panel->steps.front();
+  if (AutoResult(first.id) == "pass") {
+    Advance(first.next, {});
+  } else {
+    Ask(first.id, true);
+  }
+  return std::move(out_);
+}
+
+// A one-off report of every probe, for "/mailguide check DOMAIN".
+Reply ProbeReport(const ProbeTarget& target, const std::vector<ProbeResult>& results) {
+  Reply r;
+  r.title = "Checks for " + (target.mailbox.empty() ? target.domain : target.mailbox);
+  size_t failed = 0;
+  for (const auto& p : results) {
+    failed += p.outcome == ProbeResult::Outcome::kFail;
+    r.facts.push_back({p.id, std::string(OutcomeName(p.outcome)) + " — " + p.detail});
+  }
+  r.paragraphs.push_back(failed ? std::to_string(failed) + " check(s) failed: start with those."
+                                : "Nothing failed. 'unknown' means I could not decide: check that by hand.");
+  return r;
+}
+
 }  // namespace
 
 StepOutput ApplyTurn(const Content& content, const EngineOptions& options, const Session& session, bool existing,
@@ -793,6 +934,12 @@ StepOutput ApplyTurn(const Content& content, const EngineOptions& options, const
   return out;
 }
 
+void ApplyProbeResults(const Content& content, const EngineOptions& options, const Message& message,
+                       const std::vector<ProbeResult>& results, StepOutput& out) {
+  Turn turn(content, options, message);
+  out = turn.WithProbes(std::move(out), results);
+}
+
 Engine::Engine(const Content& content, SessionStore& store, EngineOptions options)
     : content_(content), store_(store), options_(std::move(options)) {}
 
@@ -801,6 +948,26 @@ Result<TurnResult> Engine::Handle(const Message& message) {
     auto first = store_.ClaimEvent(message.event_id, options_.event_ttl_seconds);
     if (!first.ok()) return first.status();
     if (!*first) return TurnResult{{}, TurnStatus::kIgnored};
+  }
+  // "/mailguide check DOMAIN|MAILBOX": every probe, one report, no conversation.
+  const std::string command_text = Trim(message.text);
+  if (message.command == "mailguide" && (command_text == "check" || command_text.rfind("check ", 0) == 0)) {
+    std::string arg = Trim(command_text.substr(5));
+    Reply r;
+    if (!options_.prober) {
+      r.title = "Automatic checks are off";
+      r.paragraphs = {"The operator has not configured automatic checks for this bot."};
+    } else if (arg.empty() || arg.find('.') == std::string::npos || arg.find(' ') != std::string::npos) {
+      r.title = "Check what?";
+      r.paragraphs = {"Give a domain or a mailbox: /mailguide check example.com or /mailguide check alice@example.com"};
+    } else {
+      ProbeTarget target;
+      std::string email = EmailIn(arg);
+      target.mailbox = email;
+      target.domain = email.empty() ? Lower(arg) : email.substr(email.find('@') + 1);
+      r = ProbeReport(target, options_.prober->Run(target, options_.probe_deadline));
+    }
+    return TurnResult{{std::move(r)}, TurnStatus::kCompleted};
   }
   const std::string key = message.ref.Key();
   for (int attempt = 0; attempt < 5; ++attempt) {
@@ -819,6 +986,13 @@ Result<TurnResult> Engine::Handle(const Message& message) {
       panel_pref = *pref;
     }
     StepOutput out = ApplyTurn(content_, options_, session, existing, expired, panel_pref, message);
+    if (out.persist && options_.prober && !out.probe_target.domain.empty()) {
+      ApplyProbeResults(content_, options_, message, options_.prober->Run(out.probe_target, options_.probe_deadline),
+                        out);
+      for (auto& r : out.replies) {
+        if (!r.step_token.empty()) r.step_token = Token(out.session.version);
+      }
+    }
     if (out.persist) {
       out.session.updated_at = now;
       TurnRecord turn{now, message.ref.user, session.step, out.input, PhaseName(out.session.phase)};

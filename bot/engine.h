@@ -10,6 +10,7 @@
 #include "bot/clock.h"
 #include "bot/content.h"
 #include "bot/message.h"
+#include "bot/probe.h"
 #include "bot/session.h"
 #include "bot/session_store.h"
 #include "bot/status.h"
@@ -21,6 +22,9 @@ struct EngineOptions {
   bool anyone_can_answer = false;       // false: only the person who started a case answers it
   int64_t event_ttl_seconds = 3600;     // how long a platform event id is remembered
   Clock clock = UnixNow;
+  // Automatic checks; null: every check is asked. Not owned; must outlive the engine.
+  Prober* prober = nullptr;
+  std::chrono::milliseconds probe_deadline{2000};
 };
 
 enum class TurnStatus {
@@ -42,6 +46,7 @@ struct StepOutput {
   std::string remember_panel;      // non-empty: store as the user's panel preference
   bool persist = true;             // false for turns that leave no state (a code lookup, help)
   std::string input;               // the normalised input, for the turn log
+  ProbeTarget probe_target;        // domain set: run the probes, then ApplyProbeResults()
 };
 
 // The pure heart of the engine: one turn applied to a session. `existing` is false when
@@ -50,6 +55,12 @@ struct StepOutput {
 StepOutput ApplyTurn(const Content& content, const EngineOptions& options, const Session& session,
                 bool existing, bool expired, const std::string& panel_preference,
                 const Message& message);
+
+// The pure second half of a turn that started the checks with a known mailbox or domain:
+// records what the probes decided, leads with a failed check as the likely cause, and asks
+// only what they could not decide. Replaces `out.replies`.
+void ApplyProbeResults(const Content& content, const EngineOptions& options, const Message& message,
+                       const std::vector<ProbeResult>& results, StepOutput& out);
 
 // Thread-safe. Concurrent turns of one conversation are serialised by the store's version
 // check: a turn that loses the race is re-applied to the newer state.

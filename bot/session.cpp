@@ -13,7 +13,8 @@ using nlohmann::json;
 constexpr int kEncodingVersion = 1;
 
 constexpr Session::Phase kPhases[] = {
-    Session::Phase::kChoosingSection, Session::Phase::kChoosingPanel, Session::Phase::kAsking,
+    Session::Phase::kChoosingSection, Session::Phase::kChoosingPanel, Session::Phase::kAskingTarget,
+    Session::Phase::kAsking,
     Session::Phase::kAfterFail,       Session::Phase::kEscalating,    Session::Phase::kDone,
 };
 
@@ -56,6 +57,7 @@ const char* PhaseName(Session::Phase phase) {
   switch (phase) {
     case Session::Phase::kChoosingSection: return "choosing_section";
     case Session::Phase::kChoosingPanel: return "choosing_panel";
+    case Session::Phase::kAskingTarget: return "asking_target";
     case Session::Phase::kAsking: return "asking";
     case Session::Phase::kAfterFail: return "after_fail";
     case Session::Phase::kEscalating: return "escalating";

@@ -21,6 +21,7 @@ struct Session {
   enum class Phase {
     kChoosingSection,  // asked which symptom
     kChoosingPanel,    // asked RCP or MAC
+    kAskingTarget,     // asked which mailbox or domain, so automatic checks can run
     kAsking,           // asked `step`
     kAfterFail,        // gave the fix for `step`, asked whether it fixed it
     kEscalating,       // asking for escalation detail `step`
