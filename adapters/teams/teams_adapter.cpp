@@ -257,7 +257,14 @@ Status TeamsBotAdapter::Deliver(const Message& message, const TurnResult& turn) 
                  {"conversation", {{"id", address->conversation_id}}},
                  {"recipient", {{"id", message.ref.user}}}};
 
-  const bool click = !address->reply_to_id.empty();
+  // A click the engine refused (a stale button, someone else's case) comes back ignored or
+  // as notices meant for the clicker alone: the card stays as it is for its owner.
+  bool accepted = turn.status != TurnStatus::kIgnored;
+  if (accepted) {
+    accepted = false;
+    for (const auto& r : turn.replies) accepted = accepted || !r.ephemeral;
+  }
+  const bool click = !address->reply_to_id.empty() && accepted;
   bool replaced = false;
   Status first_error;
   auto note = [&first_error](const Status& s) {

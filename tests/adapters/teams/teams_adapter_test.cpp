@@ -224,6 +224,22 @@ TEST_CASE("bot adapter: a card click updates the clicked card in place", "[teams
   }
 }
 
+TEST_CASE("bot adapter: a click the engine refused leaves the card alone", "[teams]") {
+  BotFixture f;
+  bot::Message m = f.Accept("card_click.json");
+  TurnResult turn;
+  Reply notice;
+  notice.title = "This case belongs to someone else";
+  notice.ephemeral = true;
+  turn.replies = {notice};
+  SECTION("someone else's case") { turn.status = bot::TurnStatus::kWaiting; }
+  SECTION("a stale button") { turn.status = bot::TurnStatus::kIgnored; }
+  REQUIRE(f.adapter->Deliver(m, turn).ok());
+  auto calls = f.ConnectorCalls();
+  REQUIRE(calls.size() == 1);
+  CHECK(calls[0].method == "POST");  // the notice; Teams has no ephemeral messages
+}
+
 TEST_CASE("bot adapter: install help is appended to the conversation", "[teams]") {
   BotFixture f;
   bot::Message m = f.Accept("conversation_update_bot_added.json");

@@ -280,7 +280,7 @@ TEST_CASE("bot over HTTPS: replies via the loopback connector; an Action.Submit 
 
   auto got = f.fake().WaitForActivities(1);
   REQUIRE(got.size() == 1);
-  const auto& question = got[0];
+  const auto question = got[0];  // a copy: `got` is refreshed below
   CHECK(question.method == "POST");
   CHECK(question.path == "/amer/v3/conversations/a:17I0kl9EkpE1O9-personal/activities/1700000000101");
   CHECK(question.authorization == "Bearer loopback-token");
@@ -325,6 +325,18 @@ TEST_CASE("bot over HTTPS: replies via the loopback connector; an Action.Submit 
   CHECK(got[3].method == "PUT");
   CHECK(CardText(CardOf(got[4].body)).find("Step 2 of") != std::string::npos);
   CHECK(f.fake().token_requests().size() == 1);  // the token is cached
+
+  // Pressing the first card's button again (say, from a client that had not refreshed): the
+  // engine says it belongs to an earlier question, and no card is touched.
+  json stale = f.Activity("1700000000104");
+  stale.erase("text");
+  stale["value"] = data;
+  stale["replyToId"] = question.id;
+  REQUIRE(f.Post("/api/messages", stale.dump(), token)->status == 200);
+  got = f.fake().WaitForActivities(6);
+  REQUIRE(got.size() == 6);
+  CHECK(got[5].method == "POST");
+  CHECK(CardText(CardOf(got[5].body)).find("earlier question") != std::string::npos);
 }
 
 TEST_CASE("bot over HTTPS: being installed posts one short help card", "[teams]") {
