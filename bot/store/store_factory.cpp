@@ -6,6 +6,9 @@
 
 #include "bot/memory_session_store.h"
 #include "bot/store/sqlite_session_store.h"
+#ifdef BOT_WITH_REDIS
+#include "bot/store/redis_session_store.h"
+#endif
 
 namespace bot {
 
@@ -98,10 +101,23 @@ Result<std::unique_ptr<SessionStore>> OpenStore(const std::string& spec, const s
       if (!store.ok()) return store.status();
       return std::unique_ptr<SessionStore>(std::move(store).value());
     }
-    case StoreSpec::Kind::kRedis:
+    case StoreSpec::Kind::kRedis: {
+#ifdef BOT_WITH_REDIS
+      RedisSessionStore::Options redis_options;
+      redis_options.host = parsed->host;
+      redis_options.port = parsed->port;
+      redis_options.db = parsed->db;
+      redis_options.retention_seconds = options.session_ttl_seconds + options.retention_grace_seconds;
+      Result<std::unique_ptr<RedisSessionStore>> store = RedisSessionStore::Open(redis_options, std::move(clock));
+      if (!store.ok()) return store.status();
+      return std::unique_ptr<SessionStore>(std::move(store).value());
+#else
       return Status::InvalidArgument("MAILGUIDE_STORE \"" + spec +
-                                     "\": the redis store is not built yet (issue 6); use \"sqlite:PATH\" "
-                                     "or \"memory\" for now");
+                                     "\": this mailguide was configured with BOT_WITH_REDIS=OFF, so the redis "
+                                     "store is not built yet; rebuild with -DBOT_WITH_REDIS=ON or use "
+                                     "\"sqlite:PATH\" or \"memory\"");
+#endif
+    }
   }
   return Status::Internal("unhandled store kind");
 }
