@@ -1,6 +1,7 @@
 // The SessionStore contract: one suite, run unchanged against every store. A store is added by
 // writing a fixture (Open(clock) returns a fresh, empty store) and listing it in
-// STORE_FIXTURES; no test may branch on the store type.
+// STORE_FIXTURES; no test may branch on the store type. The Redis fixture (BOT_WITH_REDIS
+// builds) runs the suite against a real redis-server the tests start themselves.
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -14,6 +15,10 @@
 
 #include "bot/memory_session_store.h"
 #include "bot/store/sqlite_session_store.h"
+#ifdef BOT_WITH_REDIS
+#include "bot/store/redis_session_store.h"
+#include "support/redis_server.h"
+#endif
 
 namespace {
 
@@ -80,7 +85,27 @@ struct SqliteStoreFixture {
   }
 };
 
+#ifdef BOT_WITH_REDIS
+// The shared test redis-server (started on first use), emptied before each test case. A
+// database other than 0, so SELECT is exercised too.
+struct RedisStoreFixture {
+  bot::testing::RedisServer& server = bot::testing::RedisServer::Shared();
+  RedisStoreFixture() { server.FlushAll(); }
+  std::unique_ptr<SessionStore> Open(bot::Clock clock) {
+    bot::RedisStoreOptions options;
+    options.host = server.host();
+    options.port = server.port();
+    options.db = 3;
+    auto store = bot::RedisSessionStore::Open(options, std::move(clock));
+    INFO(store.status().ToString());
+    REQUIRE(store.ok());
+    return std::move(store).value();
+  }
+};
+#define STORE_FIXTURES MemoryStoreFixture, SqliteStoreFixture, RedisStoreFixture
+#else
 #define STORE_FIXTURES MemoryStoreFixture, SqliteStoreFixture
+#endif
 
 // A session as the engine would save it after `answers` answers.
 Session MakeSession(const std::string& key, int64_t version, int64_t updated_at = FakeClock::kStart) {
