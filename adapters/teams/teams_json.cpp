@@ -181,7 +181,8 @@ Result<ActivityRouting> PeekRouting(std::string_view body) {
 }
 
 std::string StripBotMention(std::string_view text_in, std::string_view entities_json,
-                            std::string_view recipient_id, std::string* mention_name) {
+                            std::string_view recipient_id, std::string* mention_name,
+                            std::string_view recipient_name) {
   std::string text(text_in);
   json entities = json::parse(entities_json, nullptr, /*allow_exceptions=*/false);
   bool no_recipient = recipient_id.empty() || recipient_id == "null";
@@ -204,13 +205,15 @@ std::string StripBotMention(std::string_view text_in, std::string_view entities_
       if (no_recipient) break;
     }
   }
-  if (no_recipient && !stripped) {
-    // No usable entity: the webhook's own tag is the one that opens the text.
+  if (!stripped) {
+    // No usable entity: a leading tag is ours when there is no recipient id (webhooks), or
+    // when it names the recipient.
     std::string t = Trim(text);
-    if (t.rfind("<at>", 0) == 0) {
-      size_t close = t.find("</at>");
-      if (close != std::string::npos) {
-        if (mention_name && mention_name->empty()) *mention_name = t.substr(4, close - 4);
+    size_t close = t.rfind("<at>", 0) == 0 ? t.find("</at>") : std::string::npos;
+    if (close != std::string::npos) {
+      std::string name = t.substr(4, close - 4);
+      if (no_recipient || (!recipient_name.empty() && Lower(name) == Lower(recipient_name))) {
+        if (mention_name && mention_name->empty()) *mention_name = name;
         text = t.substr(close + 5);
       }
     }
@@ -258,7 +261,9 @@ Result<Inbound> DecodeActivity(std::string_view body, Endpoint endpoint) {
     if (in_channel && m.ref.thread.empty()) m.ref.thread = address.activity_id;
     std::string entities = a.contains("entities") ? a["entities"].dump() : "[]";
     std::string raw_text = Str(a, "text");
-    m.text = StripBotMention(raw_text, entities, recipient_id, &address.mention_name);
+    // An outgoing webhook's text always opens with its own mention, whatever `recipient` says.
+    m.text = StripBotMention(raw_text, entities, endpoint == Endpoint::kWebhook ? "" : recipient_id,
+                             &address.mention_name, Str(recipient, "name"));
 
     auto value = a.find("value");
     if (endpoint == Endpoint::kBot && value != a.end() && value->is_object() && Trim(raw_text).empty()) {

@@ -41,11 +41,13 @@ Result<ActivityRouting> PeekRouting(std::string_view body);
 
 // `text` with the recipient's own mention removed (the entity whose mentioned.id equals
 // `recipient_id`; with no recipient id — outgoing webhooks send "null" — a mention at the
-// very start), other `<at>Name</at>` tags turned into "@Name", a few HTML entities decoded
-// and whitespace (incl. U+00A0) trimmed. `entities` is the activity's entities array as
-// JSON text. Also returns the stripped mention's name in `*mention_name` when non-null.
+// very start; failing both, a leading `<at>recipient_name</at>`), other `<at>Name</at>` tags
+// turned into "@Name", a few HTML entities decoded and whitespace (incl. U+00A0) trimmed.
+// `entities` is the activity's entities array as JSON text. Also returns the stripped
+// mention's name in `*mention_name` when non-null.
 std::string StripBotMention(std::string_view text, std::string_view entities_json,
-                            std::string_view recipient_id, std::string* mention_name = nullptr);
+                            std::string_view recipient_id, std::string* mention_name = nullptr,
+                            std::string_view recipient_name = "");
 
 // The body as an Inbound: kMessage for a turn (typed text, a card click, or a help request
 // for an install), kIgnore for everything else (bots' own messages, typing, reactions,

@@ -48,6 +48,10 @@ TEST_CASE("the reference mention example strips to the command text", "[teams]")
   SECTION("case-insensitive match, &nbsp; and U+00A0 trimmed") {
     CHECK(StripBotMention("<AT>supportbot</AT>&nbsp;help\xC2\xA0", entities, "28:bot") == "help");
   }
+  SECTION("no entity for the recipient: a leading tag with its name still goes") {
+    CHECK(StripBotMention("<at>mailguide</at> webmail", "[]", "28:bot", nullptr, "MailGuide") == "webmail");
+    CHECK(StripBotMention("<at>Ada</at> webmail", "[]", "28:bot", nullptr, "mailguide") == "@Ada webmail");
+  }
   SECTION("webhooks: no recipient id, the leading mention is the bot's") {
     std::string name;
     CHECK(StripBotMention("<at>mailguide</at> yes", "[]", "null", &name) == "yes");
@@ -71,6 +75,16 @@ TEST_CASE("an outgoing webhook message decodes to an inline turn in its reply ch
   REQUIRE(address.ok());
   CHECK(address->mention_name == "mailguide");
   CHECK(address->activity_id == "1485983408511");
+}
+
+TEST_CASE("a webhook strips its leading mention even when recipient carries an id", "[teams]") {
+  std::string body = ReadTeamsFixture("webhook_message.json");
+  body.replace(body.find(R"("recipient":{"id":"null","name":"null"})"),
+               std::string(R"("recipient":{"id":"null","name":"null"})").size(),
+               R"("recipient":{"id":"28:something-else","name":"x"})");
+  auto in = DecodeActivity(body, Endpoint::kWebhook);
+  REQUIRE(in.ok());
+  CHECK(in->message.text == "customer can't log in to webmail @Larry Brown");
 }
 
 TEST_CASE("a personal-chat command becomes the engine's command", "[teams]") {
