@@ -86,6 +86,7 @@ bool InRange(const std::string& code, const std::string& first, const std::strin
 
 bool CodeMatches(const std::string& pattern, const std::string& basic, const std::string& enhanced) {
   if (pattern.empty()) return false;
+  if (basic.empty() && enhanced.empty()) return true;  // no code at all: the words decide
   if (pattern.find('.') == std::string::npos) {
     // A basic code in a pattern's list speaks only when no specific enhanced code does.
     bool generic = enhanced.empty() || (enhanced.size() == 5 && enhanced.compare(1, 4, ".0.0") == 0);
@@ -502,7 +503,7 @@ Explanation Knowledge::Explain(const std::string& basic, const std::string& enha
     else if (guide && !guide->generic && !guide_basic_only_with_text) decided = guide;
     else if (bentry && !bentry->generic && !bentry->category.empty()) decided = bentry;
     else if (eentry && !eentry->category.empty()) decided = eentry;
-    else if (guide) decided = guide;
+    else if (guide && !guide_basic_only_with_text) decided = guide;
     else if (bentry && !bentry->category.empty()) decided = bentry;
     else if (!ctx.has_code) decided = structural("no-code");
   }
@@ -563,6 +564,21 @@ Explanation Knowledge::Explain(const std::string& basic, const std::string& enha
     x.notes.push_back("The basic code (" + basic + ") and the enhanced code (" + enhanced +
                       ") disagree on permanence; the basic code decides: " +
                       (basic[0] == '5' ? "the server has given up." : "it is still retrying."));
+  }
+  // Well-formed codes no table lists: say so, and give what their parts mean.
+  if (ctx.has_code && !enhanced.empty() && !enhanced_.count(DetailKey(enhanced)) && !provider) {
+    std::string parts;
+    if (auto it = enhanced_.find(ClassKey(enhanced)); it != enhanced_.end()) parts += it->second->meaning;
+    if (auto it = enhanced_.find(SubjectKey(enhanced)); it != enhanced_.end()) parts += " " + it->second->meaning;
+    x.notes.insert(x.notes.begin(), enhanced + " is not in the registry of enhanced status codes (nor a provider code we know)." +
+                                        (parts.empty() ? "" : " Its class and subject say: " + std::string(TrimView(parts))));
+  }
+  if (ctx.has_code && !basic.empty() && !basic_.count(basic) && !guide) {
+    std::string parts;
+    if (auto it = basic_.find(basic.substr(0, 1) + "XX"); it != basic_.end()) parts += it->second->meaning;
+    if (auto it = basic_.find("X" + basic.substr(1, 1) + "X"); it != basic_.end()) parts += " " + it->second->meaning;
+    x.notes.insert(x.notes.begin(), basic + " is not a standard reply code." +
+                                        (parts.empty() ? "" : " Its digits say: " + std::string(TrimView(parts))));
   }
   if (!ctx.has_code && x.failure) x.notes.push_back("No SMTP code was given; this is judged from the words of the message.");
   if (x.meaning.empty()) x.meaning = "No SMTP reply code was found, and nothing in the text says that delivery failed.";
