@@ -321,6 +321,25 @@ TEST_CASE("Outcomes skips conversations whose keys Redis has expired, and Erase 
   CHECK(server.Command({"ZCARD", "mailguide:outcomes:expiry"}) == ":1");
 }
 
+TEST_CASE("a Commit drops outcome index entries of conversations past their retention", "[redis]") {
+  RedisServer& server = RedisServer::Shared();
+  server.FlushAll();
+  auto now = std::make_shared<std::atomic<int64_t>>(kNow);
+  bot::RedisStoreOptions options = OptionsFor(server);
+  options.retention_seconds = 100;
+  auto opened = RedisSessionStore::Open(options, [now] { return now->load(); });
+  REDIS_REQUIRE_OK(opened.status());
+  auto& store = *opened;
+  REDIS_REQUIRE_OK(store->Commit(MakeSession("old", 1), 0, MakeTurn("a")));
+  *now += 99;
+  REDIS_REQUIRE_OK(store->Commit(MakeSession("mid", 1), 0, MakeTurn("a")));
+  CHECK(server.Command({"ZCARD", "mailguide:outcomes"}) == ":2");
+  *now += 1;
+  REDIS_REQUIRE_OK(store->Commit(MakeSession("new", 1), 0, MakeTurn("a")));
+  CHECK(server.Command({"ZRANGE", "mailguide:outcomes", "0", "-1"}) == "*\n$mid\n$new");
+  CHECK(server.Command({"ZCARD", "mailguide:outcomes:expiry"}) == ":2");
+}
+
 TEST_CASE("the pool never opens more connections than its size", "[redis]") {
   RedisServer& server = RedisServer::Shared();
   server.FlushAll();
