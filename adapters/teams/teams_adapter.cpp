@@ -155,15 +155,14 @@ Status TeamsBotAdapter::Verify(const HttpRequest& request) {
   if (!header.ok()) return header.status();
   auto keys = keys_.KeysFor(header->kid);
   if (!keys.ok()) return keys.status();
-  // The body is only read for the two fields the token must vouch for.
-  auto routing = PeekRouting(request.body);
-  if (!routing.ok()) return Status::Unauthenticated("body is not an activity; token cannot vouch for it");
   JwtExpectations expect;
   expect.audience = settings_.app_id;
-  expect.service_url = routing->service_url;
-  expect.channel_id = routing->channel_id;
-  Status s = ValidateBotFrameworkJwt(*token, **keys, expect, options_.clock());
-  if (!s.ok()) return s;
+  auto jwt = VerifyBotFrameworkJwt(*token, **keys, expect, options_.clock());
+  if (!jwt.ok()) return jwt.status();
+  // Only an authentic token gets the body read, and only for the two fields it must vouch for.
+  auto routing = PeekRouting(request.body);
+  if (!routing.ok()) return Status::Unauthenticated("body is not an activity; token cannot vouch for it");
+  if (Status s = CheckActivityBinding(*jwt, routing->service_url, routing->channel_id); !s.ok()) return s;
   if (IsHttpsUrl(routing->service_url)) {
     std::lock_guard<std::mutex> lock(mu_);
     if (trusted_service_urls_.size() < kMaxTrustedServiceUrls) trusted_service_urls_.insert(routing->service_url);

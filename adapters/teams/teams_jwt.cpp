@@ -171,8 +171,8 @@ Result<JwtHeader> ParseJwtHeader(std::string_view token) {
   return h;
 }
 
-Status ValidateBotFrameworkJwt(std::string_view token, const JwkSet& keys,
-                               const JwtExpectations& expect, int64_t now) {
+Result<VerifiedJwt> VerifyBotFrameworkJwt(std::string_view token, const JwkSet& keys,
+                                          const JwtExpectations& expect, int64_t now) {
   size_t dot1 = token.find('.');
   size_t dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
@@ -209,21 +209,32 @@ Status ValidateBotFrameworkJwt(std::string_view token, const JwkSet& keys,
   if (auto nbf = NumericClaim(*claims, "nbf"); nbf && now < *nbf - expect.clock_skew_seconds) {
     return Status::Unauthenticated("JWT not valid yet (nbf)");
   }
-  // Without this check a valid token for one conversation could make us send our own
-  // outbound token to whatever serviceUrl an attacker put in the body.
   auto service_url = claims->find("serviceurl");
   if (service_url == claims->end() || !service_url->is_string()) {
     return Status::Unauthenticated("JWT has no serviceurl claim");
   }
-  if (service_url->get<std::string>() != expect.service_url) {
+  return VerifiedJwt{service_url->get<std::string>(), jwk->endorsements};
+}
+
+Status CheckActivityBinding(const VerifiedJwt& jwt, const std::string& service_url,
+                            const std::string& channel_id) {
+  // Without this check a valid token for one conversation could make us send our own
+  // outbound token to whatever serviceUrl an attacker put in the body.
+  if (jwt.service_url != service_url) {
     return Status::Unauthenticated("JWT serviceurl does not match the activity's serviceUrl");
   }
-  if (expect.channel_id != "msteams" ||
-      std::find(jwk->endorsements.begin(), jwk->endorsements.end(), expect.channel_id) ==
-          jwk->endorsements.end()) {
+  if (channel_id != "msteams" ||
+      std::find(jwt.endorsements.begin(), jwt.endorsements.end(), channel_id) == jwt.endorsements.end()) {
     return Status::PermissionDenied("JWT signing key is not endorsed for channel msteams");
   }
   return Status::Ok();
+}
+
+Status ValidateBotFrameworkJwt(std::string_view token, const JwkSet& keys,
+                               const JwtExpectations& expect, int64_t now) {
+  auto jwt = VerifyBotFrameworkJwt(token, keys, expect, now);
+  if (!jwt.ok()) return jwt.status();
+  return CheckActivityBinding(*jwt, expect.service_url, expect.channel_id);
 }
 
 }  // namespace bot::teams

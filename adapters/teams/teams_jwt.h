@@ -66,6 +66,23 @@ Result<std::string> BearerToken(std::string_view authorization);
 // Decodes the header segment only; Unauthenticated when it is not a JWT header.
 Result<JwtHeader> ParseJwtHeader(std::string_view token);
 
+// What a token whose signature and token-only claims verified says about the request.
+struct VerifiedJwt {
+  std::string service_url;                // the `serviceurl` claim
+  std::vector<std::string> endorsements;  // of the key that signed it
+};
+
+// The token-only half of ValidateBotFrameworkJwt: structure, RS256, kid, signature, iss,
+// aud, exp/nbf (expect.service_url and expect.channel_id are not looked at). Lets a caller
+// verify the token before it reads the request body.
+Result<VerifiedJwt> VerifyBotFrameworkJwt(std::string_view token, const JwkSet& keys,
+                                          const JwtExpectations& expect, int64_t now);
+
+// The request half: the `serviceurl` claim equals the activity's serviceUrl, and the key is
+// endorsed for the activity's channel, which must be msteams.
+Status CheckActivityBinding(const VerifiedJwt& jwt, const std::string& service_url,
+                            const std::string& channel_id);
+
 // Ok when `token` is an RS256 JWT signed by a key of `keys` and every rule holds: iss,
 // aud, exp/nbf within the skew (exp is required), the `serviceurl` claim, the endorsement.
 // Unauthenticated for a bad token; PermissionDenied when the key is not endorsed for the

@@ -160,6 +160,10 @@ TEST_CASE("bot adapter: the JWT is checked before anything else", "[teams]") {
   claims["serviceurl"] = "https://attacker.example/";
   CHECK(f.adapter->Verify(Post(body, f.Bearer(claims))).code() == Status::Code::kUnauthenticated);
   CHECK(f.adapter->Verify(Post("not json", f.Bearer())).code() == Status::Code::kUnauthenticated);
+  // The token is judged before the body is read: garbage with a bad token is refused for the token.
+  json wrong_aud = bot::testing::TeamsValidClaims("someone-else", kServiceUrl, kNow);
+  Status order = f.adapter->Verify(Post("not json", f.Bearer(wrong_aud)));
+  CHECK(order.message().find("audience") != std::string::npos);
   TeamsSettings off;
   TeamsBotAdapter disabled(off, f.http);
   CHECK(disabled.Verify(Post(body, f.Bearer())).code() == Status::Code::kUnauthenticated);
