@@ -24,6 +24,7 @@ void AddFlowsCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void AddSmtpCodeCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void AddTriageCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 void AddServeCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
+void AddCheckCommand(CLI::App& app, const GlobalOptions& global, Runner& run);
 
 // Prints "mailguide: <reason>" on stderr and returns 2 (bad usage or input).
 int UsageError(const std::string& reason);

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   bot::cli::AddSmtpCodeCommand(app, global, run);
   bot::cli::AddTriageCommand(app, global, run);
   bot::cli::AddFlowsCommand(app, global, run);
+  bot::cli::AddCheckCommand(app, global, run);
 
   try {
     app.parse(argc, argv);
