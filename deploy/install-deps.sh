@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package mailguide needs to build, test and run.
 # Idempotent: it does nothing (and prints nothing) when everything is present.
+# dnsmasq-base is dnsmasq without its system service: the tests start their own on a free
+# loopback port, and no resolver daemon is left running to take over the machine's DNS.
 set -euo pipefail
 
 packages=(
@@ -8,6 +10,7 @@ packages=(
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libsqlite3-dev libcli11-dev
   libhiredis-dev catch2
   redis-server openssl
+  libc-ares-dev dnsmasq-base
 )
 
 missing=()
