@@ -216,17 +216,26 @@ std::vector<json> BuildBlocks(const Reply& reply, const ConversationRef& ref) {
     }
     for (auto& piece : SplitText(list, kMaxSectionChars)) blocks.push_back(Section(std::move(piece)));
   }
-  for (size_t i = 0; i < reply.facts.size(); i += kMaxFields) {
-    json fields = json::array();
-    for (size_t k = i; k < std::min(reply.facts.size(), i + kMaxFields); ++k) {
-      const Fact& f = reply.facts[k];
-      std::string text = f.label.empty() ? EscapeMrkdwn(f.value)
-                                         : "*" + EscapeMrkdwn(f.label) + "*\n" + EscapeMrkdwn(f.value);
-      if (Trim(text).empty()) text = "-";
-      fields.push_back(Mrkdwn(TruncateChars(text, kMaxFieldChars)));
-    }
-    blocks.push_back({{"type", "section"}, {"fields", std::move(fields)}});
+  // Facts become section fields: at most ten per section, and few enough characters that
+  // one section never eats most of a message's budget.
+  json fields = json::array();
+  size_t fields_chars = 0;
+  auto flush_fields = [&] {
+    if (!fields.empty()) blocks.push_back({{"type", "section"}, {"fields", std::move(fields)}});
+    fields = json::array();
+    fields_chars = 0;
+  };
+  for (const Fact& f : reply.facts) {
+    std::string text = f.label.empty() ? EscapeMrkdwn(f.value)
+                                       : "*" + EscapeMrkdwn(f.label) + "*\n" + EscapeMrkdwn(f.value);
+    if (Trim(text).empty()) text = "-";
+    text = TruncateChars(text, kMaxFieldChars);
+    const size_t n = CharCount(text);
+    if (fields.size() == kMaxFields || (!fields.empty() && fields_chars + n > kMaxSectionChars * 2)) flush_fields();
+    fields.push_back(Mrkdwn(std::move(text)));
+    fields_chars += n;
   }
+  flush_fields();
   if (!reply.preformatted.empty()) {
     for (auto& b : CodeSections(reply.preformatted)) blocks.push_back(std::move(b));
   }
