@@ -78,11 +78,13 @@ Result<HostPort> ParseDnsServer(const std::string& raw) {
     if (close + 1 < text.size()) {
       if (text[close + 1] != ':') return Status::InvalidArgument("'" + text + "': expected ':' after ']'");
       port = text.substr(close + 2);
+      if (port.empty()) return Status::InvalidArgument("'" + text + "' has no port after ':'");
     }
   } else if (std::count(text.begin(), text.end(), ':') == 1) {
     size_t colon = text.find(':');
     hp.host = text.substr(0, colon);
     port = text.substr(colon + 1);
+    if (port.empty()) return Status::InvalidArgument("'" + text + "' has no port after ':'");
   } else {
     hp.host = text;  // a bare IPv4 or IPv6 address
   }

@@ -226,7 +226,9 @@ std::vector<DnsAnswer> DnsResolver::Resolve(const std::vector<DnsQuery>& queries
   int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_FLAGS | ARES_OPT_EDNSPSZ;
   opts.timeout = static_cast<int>(std::clamp<long long>(remaining_ms() / 3, 100, 5000));
   opts.tries = 2;
-  opts.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH;
+  // NOCHECKRESP: a SERVFAIL or REFUSED answer is the answer (reported as such), not a reason
+  // for c-ares to retry until its error turns into something vaguer.
+  opts.flags = ARES_FLAG_EDNS | ARES_FLAG_NOSEARCH | ARES_FLAG_NOCHECKRESP;
   opts.ednspsz = 1232;
   ares_channel channel = nullptr;
   int rc = ares_init_options(&channel, &opts, mask);
