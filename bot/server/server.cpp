@@ -231,6 +231,7 @@ struct Server::Impl {
   RecentEvents recent;
   KeyedWorkQueue queue;
   std::vector<std::unique_ptr<Route>> routes;  // stable addresses: handlers capture them
+  std::vector<std::pair<std::string, std::function<HttpResponse(const HttpRequest&)>>> pages;  // MountPage
   std::unique_ptr<httplib::Server> http;
   std::thread listener;
   std::atomic<bool> listener_done{false};
@@ -245,6 +246,10 @@ Server::~Server() { Stop(); }
 
 void Server::Mount(const std::string& path, Adapter& adapter, TurnHandler handler) {
   impl_->routes.push_back(std::make_unique<Route>(Route{path, &adapter, std::move(handler)}));
+}
+
+void Server::MountPage(const std::string& path, std::function<HttpResponse(const HttpRequest&)> handler) {
+  impl_->pages.emplace_back(path, std::move(handler));
 }
 
 bool Server::Defer(const std::string& key, std::function<void()> task) {
@@ -337,6 +342,20 @@ Status Server::Start() {
     Route* r = route.get();
     svr.Post(EscapeRegex(r->path),
              [&d, r](const httplib::Request& req, httplib::Response& res) { d.Handle(*r, req, res); });
+  }
+
+  for (const auto& [path, page] : d.pages) {
+    svr.Get(EscapeRegex(path), [&d, handler = page](const httplib::Request& r, httplib::Response& res) {
+      HttpRequest req;
+      req.method = r.method;
+      req.path = r.target;
+      for (const auto& [k, v] : r.headers) {
+        if (!IsInternalHeader(k)) req.headers.emplace(k, v);
+      }
+      req.remote_addr = r.remote_addr;
+      req.received_at = d.options.clock();
+      d.Respond(res, handler(req));
+    });
   }
 
   int port = o.port;

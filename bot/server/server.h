@@ -53,6 +53,11 @@ class Server {
   // mounted, so its paths answer 404.
   void Mount(const std::string& path, Adapter& adapter, TurnHandler handler);
 
+  // Serves GET `path` (exactly; no pattern) with `handler`'s answer, for pages such as the web
+  // chat's. The request's `path` is the target as sent, query string included; its body is
+  // empty. Call before Start(); `handler` runs on HTTP threads and must be thread-safe.
+  void MountPage(const std::string& path, std::function<HttpResponse(const HttpRequest&)> handler);
+
   // Runs `task` on a worker after everything already queued for `key` (a conversation key).
   // False when the server is stopping. Thread-safe.
   bool Defer(const std::string& key, std::function<void()> task);
