@@ -14,6 +14,7 @@ namespace {
 constexpr int kMaxDepth = 12;           // MIME nesting
 constexpr size_t kMaxReplyText = 1200;  // words kept per reply
 constexpr size_t kMaxParts = 200;
+constexpr size_t kMaxHits = 2000;         // codes kept per message; the rest is not scanned
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -593,12 +594,15 @@ struct Buffer {
 // Where a reply may start: the text before the code on its line is empty, only quote/transcript
 // marks, or ends with a marker that introduces a server's words.
 bool ReplyStartContext(std::string_view line_prefix) {
-  std::string_view p = line_prefix;
+  // Only the end of the prefix matters; looking further would make long lines quadratic.
+  constexpr size_t kWindow = 96;
+  bool cut = line_prefix.size() > kWindow;
+  std::string_view p = cut ? line_prefix.substr(line_prefix.size() - kWindow) : line_prefix;
   while (!p.empty() && (IsSpace(p.back()) || p.back() == '\'' || p.back() == '"' || p.back() == '(' ||
                         p.back() == '[' || p.back() == '<' || p.back() == '#' || p.back() == '`'))
     p.remove_suffix(1);
-  if (p.empty()) return true;
-  bool marks_only = true;
+  if (p.empty()) return !cut;
+  bool marks_only = !cut;
   for (char c : p)
     if (!(c == '<' || c == '>' || c == '#' || c == '|' || c == '*' || c == '-' || IsSpace(c) || c == '\'' ||
           c == '"' || c == '(' || c == '[' || c == ']' || c == ')')) marks_only = false;
@@ -802,7 +806,7 @@ ParsedBounce Scan(Gather& g) {
   // Find the codes.
   std::vector<Hit> hits;
   size_t consumed_until = 0;
-  for (size_t p = 0; p < s.size(); ++p) {
+  for (size_t p = 0; p < s.size() && hits.size() < kMaxHits; ++p) {
     if (!IsDigit(s[p]) || p < consumed_until) continue;
     if (!LeftEdgeOk(s, p)) {
       // '#' before an enhanced code is fine ("#5.1.1"); LeftEdgeOk already allows '#'.

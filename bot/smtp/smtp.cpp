@@ -17,6 +17,9 @@ using nlohmann::json;
 
 namespace {
 
+// How much of a message the word patterns read (bounces say why near the top).
+constexpr size_t kMaxPatternText = 128 * 1024;
+
 const std::array<std::string_view, 12> kCategories = {
     "auth", "recipient-unknown", "mailbox-full", "too-large", "policy-blocklist", "dmarc-spf-dkim",
     "mailbox-disabled", "rate-limit", "syntax", "server-unavailable", "transient-other", "none"};
@@ -447,7 +450,7 @@ Explanation Knowledge::Explain(const std::string& basic, const std::string& enha
   x.codes = std::move(codes);
   // Lower case, every run of white space one space: wrapped lines read as one sentence.
   std::string lower_reply = Squeeze(reply_text.substr(0, 4000));
-  std::string lower_all = Squeeze(whole_text.substr(0, kMaxInputBytes));
+  std::string lower_all = Squeeze(whole_text.substr(0, kMaxPatternText));
 
   char cls = !basic.empty() ? basic[0] : (!enhanced.empty() ? enhanced[0] : '0');
   x.failure = cls == '4' || cls == '5' || (!ctx.has_code && ctx.kind == ParsedBounce::Kind::kFailure) ||

@@ -295,6 +295,13 @@ TEST_CASE("any bytes: no crash, no exception, bounded work", "[smtp]") {
   std::string nested;
   for (int i = 0; i < 5000; ++i) nested += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\n\n--b" + std::to_string(i) + "\n";
   CHECK_NOTHROW(Kb().ExplainText(nested));
+  // One long line full of code-like tokens once made the scan quadratic.
+  for (std::string unit : {"x 550 ", "5 ", " (#5.1.1)", "said: 550 x "}) {
+    std::string line;
+    while (line.size() < (1u << 20)) line += unit;
+    CHECK_NOTHROW(Kb().ExplainText(line));
+    CHECK_NOTHROW(bot::smtp::StartsWithCode(line));
+  }
   std::string codes;
   for (int i = 0; i < 20000; ++i) codes += "550-5.7.26 x\n";
   auto e = Kb().ExplainText(codes);
