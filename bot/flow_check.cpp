@@ -34,7 +34,8 @@ class Checker {
       Fail(path, std::string("expected an object, found ") + j.type_name());
       return false;
     }
-    for (const auto& [key, value] : j.items()) {
+    for (const auto& item : j.items()) {
+      const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture those
       if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; })) {
         Fail(path + "." + key, "unknown field '" + key + "' (typo? see flows/schema.json)");
       }

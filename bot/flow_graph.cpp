@@ -44,7 +44,9 @@ std::string Escape(const std::string& s, GraphFormat format) {
 std::vector<Graph> Build(const FlowSet& flows) {
   std::vector<Graph> graphs;
   for (const auto& flow : flows.flows) {
-    for (const auto& [panel_id, panel] : flow.panels) {
+    for (const auto& entry : flow.panels) {
+      const std::string& panel_id = entry.first;  // not a structured binding: clang 14 cannot capture those
+      const Panel& panel = entry.second;
       Graph g;
       g.id = Safe(flow.id + "_" + panel_id);
       const PanelInfo* info = flows.guide.FindPanel(panel_id);

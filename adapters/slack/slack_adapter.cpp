@@ -255,7 +255,7 @@ HttpResponse SlackAdapter::RenderInline(const Message& message, const TurnResult
   json body = plain;
   body["blocks"][body["blocks"].size() - 1] = ShareBlock(id)[0];
   body["response_type"] = "ephemeral";
-  response.body = body.dump();
+  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return response;
 }
 

@@ -51,6 +51,33 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
+// Well-formed UTF-8: no stray continuation bytes, overlong forms, surrogates or code
+// points past U+10FFFF.
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) { ++i; continue; }
+    if ((c >> 5) == 0x6) { len = 2; cp = c & 0x1F; }
+    else if ((c >> 4) == 0xE) { len = 3; cp = c & 0x0F; }
+    else if ((c >> 3) == 0x1E) { len = 4; cp = c & 0x07; }
+    else return false;
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc >> 6) != 0x2) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
 std::string MediaType(std::string_view content_type) {
   std::string t = Trim(content_type.substr(0, content_type.find(';')));
   std::transform(t.begin(), t.end(), t.begin(),
@@ -439,7 +466,7 @@ std::string EncodeButtonValue(const std::string& workspace, const std::string& t
   if (!thread.empty()) v["t"] = thread;
   if (!step_token.empty()) v["s"] = step_token;
   v["v"] = choice;
-  return v.dump();
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 namespace {
@@ -596,6 +623,12 @@ Result<Decoded> DecodePayload(std::string_view content_type, std::string_view bo
   if (MediaType(content_type) == "application/x-www-form-urlencoded") {
     auto form = ParseForm(body);
     if (!form.ok()) return form.status();
+    // Slack sends UTF-8; bytes that are not would make every JSON answer echoing them throw.
+    for (const auto& field : *form) {
+      if (!IsValidUtf8(field.first) || !IsValidUtf8(field.second)) {
+        return Status::InvalidArgument("form field is not valid UTF-8");
+      }
+    }
     if (form->count("ssl_check")) {
       Decoded d;
       d.kind = PayloadKind::kSslCheck;
