@@ -16,8 +16,13 @@ constexpr const char* kDnsIds[] = {"mx", "spf", "dmarc", "dkim"};
 }  // namespace
 
 CheckProber::CheckProber(std::shared_ptr<const DnsResolver> dns, DnsCheckOptions dns_options,
-                         std::shared_ptr<const ProviderChecks> provider, ProviderMap map)
-    : dns_(std::move(dns)), dns_options_(std::move(dns_options)), provider_(std::move(provider)), map_(std::move(map)) {}
+                         std::shared_ptr<const ProviderChecks> provider, ProviderMap map,
+                         std::shared_ptr<InFlight> in_flight)
+    : dns_(std::move(dns)),
+      dns_options_(std::move(dns_options)),
+      provider_(std::move(provider)),
+      map_(std::move(map)),
+      in_flight_(in_flight ? std::move(in_flight) : std::make_shared<InFlight>()) {}
 
 std::vector<std::string> CheckProber::ProbeIds() const {
   std::vector<std::string> ids(std::begin(kDnsIds), std::end(kDnsIds));
@@ -43,7 +48,8 @@ std::vector<ProbeResult> CheckProber::Run(const ProbeTarget& target, std::chrono
       std::lock_guard<std::mutex> lock(shared->mu);
       ++shared->running;
     }
-    std::thread([shared, job = std::move(job)] {
+    auto token = std::make_unique<InFlight::Token>(in_flight_);
+    std::thread([shared, job = std::move(job), token = std::move(token)] {
       std::vector<ProbeResult> out;
       DnsStatus lookup = DnsStatus::kTimeout;
       bool is_mx = job(out, lookup);
@@ -128,14 +134,15 @@ Result<std::unique_ptr<CheckProber>> MakeCheckProber(const ChecksConfig& config,
   auto map = LoadProviderMap(config.provider_map);
   if (!map.ok()) return map.status();
   DnsCheckOptions options{config.mx_hosts, config.spf_include, config.dkim_selectors};
+  auto in_flight = std::make_shared<InFlight>();
   std::shared_ptr<const ProviderChecks> provider;
   if (config.provider_configured()) {
     if (!http) return Status::InvalidArgument("the provider API is configured but no HTTP client was given");
     OpenSrsSettings settings{config.opensrs_url, config.opensrs_user, config.opensrs_password, map->client};
     auto client = std::make_shared<const OpenSrsClient>(std::move(http), std::move(settings), std::move(log));
-    provider = std::make_shared<const ProviderChecks>(client, *map, config.opensrs_role);
+    provider = std::make_shared<const ProviderChecks>(client, *map, config.opensrs_role, in_flight);
   }
-  return std::make_unique<CheckProber>(*dns, std::move(options), std::move(provider), std::move(*map));
+  return std::make_unique<CheckProber>(*dns, std::move(options), std::move(provider), std::move(*map), in_flight);
 }
 
 }  // namespace bot::checks

@@ -23,7 +23,8 @@ class CheckProber final : public Prober {
   // `provider` may be null: then every provider probe is unknown with kProviderNotConfigured.
   // `map` supplies the provider probe ids either way.
   CheckProber(std::shared_ptr<const DnsResolver> dns, DnsCheckOptions dns_options,
-              std::shared_ptr<const ProviderChecks> provider, ProviderMap map);
+              std::shared_ptr<const ProviderChecks> provider, ProviderMap map,
+              std::shared_ptr<InFlight> in_flight = nullptr);
 
   // Every probe, in ProbeIds() order. The DNS answer "the domain does not exist" (NXDOMAIN)
   // also fails domain-active, whatever the admin API says: the registration has lapsed or
@@ -35,11 +36,16 @@ class CheckProber final : public Prober {
   // Token generation on request; PermissionDenied when the provider is not configured.
   Result<GeneratedToken> GenerateToken(const std::string& mailbox, const std::string& reason) const;
 
+  // Waits until no check started by Run() is still running in the background (a lookup or an
+  // API call that outlived its deadline), or until `until`. For processes about to exit.
+  bool WaitIdle(std::chrono::steady_clock::time_point until) { return in_flight_->WaitIdle(until); }
+
  private:
   std::shared_ptr<const DnsResolver> dns_;
   DnsCheckOptions dns_options_;
   std::shared_ptr<const ProviderChecks> provider_;
   ProviderMap map_;
+  std::shared_ptr<InFlight> in_flight_;
 };
 
 // Builds the prober from configuration: the resolver, the mapping file, and (when the provider

@@ -124,8 +124,12 @@ PartResult EvaluatePart(const MapPart& part, const ProviderMap& map,
 
 }  // namespace
 
-ProviderChecks::ProviderChecks(std::shared_ptr<const OpenSrsClient> client, ProviderMap map, std::string role)
-    : client_(std::move(client)), map_(std::move(map)), role_(std::move(role)) {}
+ProviderChecks::ProviderChecks(std::shared_ptr<const OpenSrsClient> client, ProviderMap map, std::string role,
+                               std::shared_ptr<InFlight> in_flight)
+    : client_(std::move(client)),
+      map_(std::move(map)),
+      role_(std::move(role)),
+      in_flight_(in_flight ? std::move(in_flight) : std::make_shared<InFlight>()) {}
 
 std::vector<std::string> ProviderChecks::ProbeIds() const {
   std::vector<std::string> ids;
@@ -203,7 +207,9 @@ std::vector<ProbeResult> ProviderChecks::Run(const ProbeTarget& target,
     const MapCall& call = map_.calls.at(name);
     json params = SubstituteParams(call.params, vars);
     std::string subject = target.mailbox.empty() || !call.needs_mailbox ? target.domain : target.mailbox;
-    std::thread([shared, client = client_, name, method = call.method, params = std::move(params), subject] {
+    auto token = std::make_unique<InFlight::Token>(in_flight_);
+    std::thread([shared, client = client_, name, method = call.method, params = std::move(params), subject,
+                 token = std::move(token)] {
       Result<OpenSrsReply> reply = client->Call(method, params, subject);
       std::lock_guard<std::mutex> lock(shared->mu);
       shared->done[name].emplace(std::move(reply));

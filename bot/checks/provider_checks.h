@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bot/checks/in_flight.h"
 #include "bot/checks/opensrs_client.h"
 #include "bot/checks/provider_map.h"
 #include "bot/probe.h"
@@ -22,8 +23,10 @@ struct GeneratedToken {
 
 class ProviderChecks {
  public:
-  // `role`: the role of the configured login (MAILGUIDE_OPENSRS_ROLE).
-  ProviderChecks(std::shared_ptr<const OpenSrsClient> client, ProviderMap map, std::string role);
+  // `role`: the role of the configured login (MAILGUIDE_OPENSRS_ROLE). `in_flight` counts the
+  // calls still running after Run() returned at its deadline (null: a private counter).
+  ProviderChecks(std::shared_ptr<const OpenSrsClient> client, ProviderMap map, std::string role,
+                 std::shared_ptr<InFlight> in_flight = nullptr);
 
   // The probe ids, in the map's order.
   std::vector<std::string> ProbeIds() const;
@@ -50,6 +53,7 @@ class ProviderChecks {
   std::shared_ptr<const OpenSrsClient> client_;
   ProviderMap map_;
   std::string role_;
+  std::shared_ptr<InFlight> in_flight_;
 };
 
 }  // namespace bot::checks

@@ -88,6 +88,7 @@ int RunCheck(const GlobalOptions& global, const CheckOptions& opts) {
       auto token = (*prober)->GenerateToken(target->mailbox, opts.token_reason);
       if (!token.ok()) {
         std::fflush(stdout);
+        (*prober)->WaitIdle(std::chrono::steady_clock::now() + config->deadline + std::chrono::seconds(2));
         return Failure("check: no token: " + token.status().message());
       }
       std::string notes = "single use";
@@ -96,6 +97,9 @@ int RunCheck(const GlobalOptions& global, const CheckOptions& opts) {
       std::printf("email token for %s: %s (%s)\n", target->mailbox.c_str(), token->token.c_str(), notes.c_str());
     }
   }
+  // Calls that outlived the deadline finish (their HTTP timeouts match it) before the process
+  // tears down the libraries they use.
+  (*prober)->WaitIdle(std::chrono::steady_clock::now() + config->deadline + std::chrono::seconds(2));
   return std::fflush(stdout) == 0 ? 0 : Failure("check: cannot write to stdout");
 }
 

@@ -9,7 +9,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -245,9 +244,11 @@ class DnsmasqServer {
     return s.str();
   }
 
+  // Closing the watchdog pipe makes the shell kill dnsmasq and exit; SIGKILL after 2 s.
   void Stop() {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
+    ::close(watchdog_);
+    watchdog_ = -1;
     for (int i = 0; i < 200; ++i) {
       if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
         pid_ = -1;
@@ -305,25 +306,39 @@ class DnsmasqServer {
       args.push_back("--group=nogroup");
     }
     args.insert(args.end(), records_.begin(), records_.end());
+    // dnsmasq runs under a watchdog shell that kills it when the pipe from this process closes:
+    // at Stop(), and also when the test binary crashes or is killed (dnsmasq drops to `nobody`,
+    // which would clear a parent-death signal).
+    std::vector<std::string> shell = {"/bin/sh", "-c", "exec 3<&0; \"$0\" \"$@\" </dev/null 3<&- & pid=$!; (read -r _ <&3; kill $pid 2>/dev/null) & wait $pid"};
+    shell.insert(shell.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : shell) argv.push_back(a.data());
+    argv.push_back(nullptr);
     const std::string log = dir_ + "/dnsmasq.log";
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) {
+      error = "pipe failed";
+      return false;
+    }
     pid_t pid = ::fork();
     if (pid < 0) {
+      ::close(fds[0]);
+      ::close(fds[1]);
       error = "fork failed";
       return false;
     }
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (pid == 0) {  // only async-signal-safe calls from here on
+      ::dup2(fds[0], 0);
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
       if (fd >= 0) {
         ::dup2(fd, 1);
         ::dup2(fd, 2);
       }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }
+    ::close(fds[0]);
+    watchdog_ = fds[1];
     pid_ = pid;
     // Ready when it answers; give up when it exits or after 10 s.
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -345,7 +360,8 @@ class DnsmasqServer {
   std::string binary_;
   std::string dir_;
   int port_ = 0;
-  pid_t pid_ = -1;
+  pid_t pid_ = -1;       // the watchdog shell
+  int watchdog_ = -1;    // its stdin's write end
 };
 
 }  // namespace bot::testing

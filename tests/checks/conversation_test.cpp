@@ -1,0 +1,75 @@
+// The engine with the real CheckProber — dnsmasq for DNS, the loopback admin API for the
+// provider: the probes find the cause before the agent answers anything.
+#include <catch2/catch.hpp>
+
+#include "bot/checks/prober.h"
+#include "bot/engine.h"
+#include "bot/server/httplib_client.h"
+#include "checks/dns_world.h"
+#include "support/engine_harness.h"
+#include "support/fake_opensrs.h"
+#include "support/paths.h"
+
+using bot::testing::AllText;
+using bot::testing::Conversation;
+using bot::testing::DnsWorld;
+using bot::testing::FakeOpenSrs;
+using Catch::Matchers::Contains;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::unique_ptr<bot::checks::CheckProber> RealProber(const FakeOpenSrs& api) {
+  bot::checks::ChecksConfig c;
+  auto o = DnsWorld::Options();
+  c.dns_server = DnsWorld::Get().server();
+  c.mx_hosts = o.mx_hosts;
+  c.spf_include = o.spf_include;
+  c.dkim_selectors = o.dkim_selectors;
+  c.provider_map = bot::testing::FlowsDir() + "/checks/opensrs.json";
+  c.opensrs_url = api.url();
+  c.opensrs_user = api.user();
+  c.opensrs_password = api.password();
+  auto p = bot::checks::MakeCheckProber(c, std::make_shared<bot::HttplibClient>(), [](const std::string&) {});
+  REQUIRE(p.ok());
+  return std::move(*p);
+}
+
+}  // namespace
+
+TEST_CASE("conversation: live DNS finds the missing MX before any question", "[checks][conversation]") {
+  FakeOpenSrs api;
+  api.AddDomain("nomx.test", false);
+  api.AddUser("dana@nomx.test", FakeOpenSrs::MailboxReply());
+  auto prober = RealProber(api);
+  bot::EngineOptions options;
+  options.prober = prober.get();
+  options.probe_deadline = 3000ms;
+  Conversation c(options);
+  auto turn = c.Say("customer at dana@nomx.test is not receiving any mail, RCP");
+  std::string text = AllText(turn);
+  INFO(text);
+  CHECK_THAT(text, Contains("Automatic checks for nomx.test"));
+  CHECK_THAT(text, Contains("No MX record is published for nomx.test (NODATA)."));
+  CHECK_THAT(turn.replies.back().title, Contains("found automatically"));
+  // The admin API decided domain-active; receive-enabled is shown but stays undecided.
+  CHECK_THAT(text, Contains("The mail service has nomx.test enabled"));
+  CHECK_THAT(text, Contains("attributes.service_smtpin is enabled"));
+}
+
+TEST_CASE("conversation: the admin API finds webmail switched off", "[checks][conversation]") {
+  FakeOpenSrs api;
+  api.AddDomain("good.test", false);
+  api.AddUser("jane@good.test", FakeOpenSrs::MailboxReply("disabled"));
+  auto prober = RealProber(api);
+  bot::EngineOptions options;
+  options.prober = prober.get();
+  options.probe_deadline = 3000ms;
+  Conversation c(options);
+  auto turn = c.Say("jane@good.test can't log in to webmail, RCP");
+  std::string text = AllText(turn);
+  INFO(text);
+  CHECK_THAT(text, Contains("Webmail access is disabled for jane@good.test"));
+  CHECK_THAT(turn.replies.back().title, Contains("found automatically"));
+  CHECK_THAT(text, Contains("Enable Webmail access"));
+}
