@@ -157,7 +157,7 @@ bool IsCutMarker(std::string_view line) {
   std::string_view t = Trim(line);
   if (t.size() < 8) return false;
   std::string l = ToLower(t.substr(0, 160));
-  static constexpr std::array<std::string_view, 24> kMarkers = {
+  static constexpr std::array<std::string_view, 21> kMarkers = {
       "below this line is a copy of the message",
       "this is a copy of the message",
       "original message headers",
@@ -172,25 +172,17 @@ bool IsCutMarker(std::string_view line) {
       "-----original message-----",
       "unsent message below",
       "message headers follow",
-      "the original message was received",
       "content-type: message/rfc822",
       "content-type: text/rfc822-headers",
       "content-type: message/rfc822-headers",
       "content-type: message/global",
-      "original message:",
-      "----- the following addresses had permanent fatal errors -----x",
       "--- the original message ---",
       "a copy of the original message",
       "returned message follows",
   };
-  for (auto m : kMarkers) {
-    if (l.find(m) != std::string::npos) {
-      // "original message:" only when the whole line is that.
-      if (m == "original message:" && l != "original message:") continue;
-      if (m == "the original message was received" ) continue;  // sendmail: informative, not a cut
-      return true;
-    }
-  }
+  if (l == "original message:") return true;
+  for (auto m : kMarkers)
+    if (l.find(m) != std::string::npos) return true;
   return false;
 }
 

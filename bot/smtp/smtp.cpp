@@ -826,7 +826,8 @@ std::string ToPlainText(const Explanation& e) {
     for (const auto& c : r.checklist) out += "  - " + c + "\n";
   }
   out += "\n";
-  for (const auto& f : r.facts) out += f.label + ": " + f.value + "\n";
+  for (const auto& f : r.facts)
+    if (f.label != "Codes found") out += f.label + ": " + f.value + "\n";
   if (e.section != "none") out += "Guide section: " + e.section + " (mailguide chat --section " + e.section + ")\n";
   if (e.codes.size() > 1) {
     out += "\nEvery code found:\n";
