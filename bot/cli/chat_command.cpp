@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "adapters/console/console_adapter.h"
+#include "bot/cli/checks_setup.h"
 #include "bot/cli/commands.h"
 #include "bot/content.h"
 #include "bot/engine.h"
@@ -55,8 +56,13 @@ int RunChat(const GlobalOptions& global, const ChatOptions& opts) {
                                                                     : Failure(store.status().message());
   }
 
+  auto checks = SetUpChecks(global.flows_dir, /*for_conversations=*/true,
+                            [](const std::string& line) { std::cerr << "mailguide: " << line << "\n"; });
+  if (!checks.ok()) return UsageError(checks.status().message());
+
   EngineOptions engine_options;
   engine_options.session_ttl_seconds = ttl;
+  engine_options.prober = checks->prober.get();
   Engine engine(*content, **store, engine_options);
 
   ConversationRef ref;

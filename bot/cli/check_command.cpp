@@ -12,6 +12,7 @@
 #include "bot/checks/config.h"
 #include "bot/checks/prober.h"
 #include "bot/checks/target.h"
+#include "bot/cli/checks_setup.h"
 #include "bot/cli/commands.h"
 #include "bot/server/httplib_client.h"
 
@@ -45,27 +46,17 @@ int RunCheck(const GlobalOptions& global, const CheckOptions& opts) {
     if (target->mailbox.empty()) return UsageError("check: --token needs a mailbox (alice@example.com), not a domain");
   }
 
-  auto config = checks::ChecksConfigFromEnv(global.flows_dir);
-  if (!config.ok()) return UsageError("check: " + config.status().message());
-  if (opts.deadline_ms > 0) config->deadline = std::chrono::milliseconds(opts.deadline_ms);
-
-  HttplibClientOptions http_options;
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(config->deadline + std::chrono::milliseconds(999));
-  http_options.connect_timeout = std::max<std::chrono::seconds>(seconds, std::chrono::seconds(1));
-  http_options.read_timeout = http_options.connect_timeout;
-  http_options.write_timeout = http_options.connect_timeout;
-  http_options.ca_cert_file = config->opensrs_ca_file;
-  auto http = std::make_shared<HttplibClient>(http_options);
-
-  auto prober = checks::MakeCheckProber(*config, http, [](const std::string& line) {
+  auto setup = SetUpChecks(global.flows_dir, /*for_conversations=*/false, [](const std::string& line) {
     std::cerr << "mailguide: " << line << "\n";
   });
-  if (!prober.ok()) {
-    const Status& s = prober.status();
+  if (!setup.ok()) {
+    const Status& s = setup.status();
     return s.code() == Status::Code::kInvalidArgument ? UsageError("check: " + s.message()) : Failure("check: " + s.message());
   }
-
-  const std::vector<ProbeResult> results = (*prober)->Run(*target, config->deadline);
+  checks::ChecksConfig& config = setup->config;
+  checks::CheckProber& prober = *setup->prober;
+  if (opts.deadline_ms > 0) config.deadline = std::chrono::milliseconds(opts.deadline_ms);
+  const std::vector<ProbeResult> results = prober.Run(*target, config.deadline);
   const std::string name = checks::TargetText(*target);
   if (opts.json) {
     std::string out = "{\"target\": " + Quoted(name) + ", \"checks\": [";
@@ -85,10 +76,10 @@ int RunCheck(const GlobalOptions& global, const CheckOptions& opts) {
     }
     std::printf("%d pass, %d fail, %d unknown\n", pass, fail, unknown);
     if (!opts.token_reason.empty()) {
-      auto token = (*prober)->GenerateToken(target->mailbox, opts.token_reason);
+      auto token = prober.GenerateToken(target->mailbox, opts.token_reason);
       if (!token.ok()) {
         std::fflush(stdout);
-        (*prober)->WaitIdle(std::chrono::steady_clock::now() + config->deadline + std::chrono::seconds(2));
+        prober.WaitIdle(std::chrono::steady_clock::now() + config.deadline + std::chrono::seconds(2));
         return Failure("check: no token: " + token.status().message());
       }
       std::string notes = "single use";
@@ -99,7 +90,7 @@ int RunCheck(const GlobalOptions& global, const CheckOptions& opts) {
   }
   // Calls that outlived the deadline finish (their HTTP timeouts match it) before the process
   // tears down the libraries they use.
-  (*prober)->WaitIdle(std::chrono::steady_clock::now() + config->deadline + std::chrono::seconds(2));
+  prober.WaitIdle(std::chrono::steady_clock::now() + config.deadline + std::chrono::seconds(2));
   return std::fflush(stdout) == 0 ? 0 : Failure("check: cannot write to stdout");
 }
 
