@@ -313,6 +313,7 @@ void Turn::StartCase(const std::string& section, const std::string& panel_hint) 
     if (a.step.rfind("detail:", 0) == 0 && s().phase == Phase::kChoosingSection) fresh.history.push_back(a);
   }
   out_.session = std::move(fresh);
+  out_.started_case = true;
   std::string panel = panel_hint.empty() ? panel_pref_ : panel_hint;
   if (!panel_hint.empty()) out_.remember_panel = panel_hint;
   if (!panel.empty() && flow->FindPanel(panel)) {
@@ -1004,7 +1005,18 @@ Result<TurnResult> Engine::Handle(const Message& message) {
       Status saved = store_.SetPreference(message.ref.UserKey(), "panel", out.remember_panel);
       if (!saved.ok()) return saved;
     }
-    return TurnResult{std::move(out.replies), out.status};
+    TurnResult result{std::move(out.replies), out.status};
+    // A case that was open before this turn and is not any more: resolved, escalated or
+    // abandoned in place, or abandoned because a new case replaced it.
+    if (out.persist && existing && !session.flow.empty() && session.phase != Session::Phase::kDone &&
+        session.outcome == "open") {
+      if (out.started_case) {
+        result.closed = TurnResult::ClosedCase{session.flow, "abandoned", ""};
+      } else if (out.session.outcome != "open") {
+        result.closed = TurnResult::ClosedCase{session.flow, out.session.outcome, out.session.outcome_step};
+      }
+    }
+    return result;
   }
   return Status::Unavailable("the conversation " + key +
                              " kept changing under concurrent turns; try the answer again");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,12 @@ enum class TurnStatus {
 struct TurnResult {
   std::vector<Reply> replies;
   TurnStatus status = TurnStatus::kCompleted;
+  // Set when this turn closed a case, for /metrics: the case's flow, how it ended
+  // ("resolved", "escalated" or "abandoned") and, when resolved, the step that fixed it.
+  struct ClosedCase {
+    std::string flow, outcome, step;
+  };
+  std::optional<ClosedCase> closed = std::nullopt;
 };
 
 // What one step of the state machine produced; pure data, no I/O (see ApplyTurn()).
@@ -47,6 +54,7 @@ struct StepOutput {
   bool persist = true;             // false for turns that leave no state (a code lookup, help)
   std::string input;               // the normalised input, for the turn log
   ProbeTarget probe_target;        // domain set: run the probes, then ApplyProbeResults()
+  bool started_case = false;       // a new case replaced whatever `session` held before
 };
 
 // The pure heart of the engine: one turn applied to a session. `existing` is false when

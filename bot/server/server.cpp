@@ -15,11 +15,25 @@
 #include <utility>
 #include <vector>
 
+#include "bot/server/request_id.h"
 #include "bot/server/work_queue.h"
 
 namespace bot {
 
 namespace {
+
+// The request this HTTP thread is serving: httplib runs the pre-routing handler, the route,
+// the post-routing handler and the logger of one request on one thread, in that order.
+struct RequestTrace {
+  bool active = false;
+  std::string id;
+  std::chrono::steady_clock::time_point start;
+};
+thread_local RequestTrace t_trace;
+
+void BeginTrace(const httplib::Request& req) {
+  t_trace = {true, AcceptRequestId(req.get_header_value("X-Request-Id")), std::chrono::steady_clock::now()};
+}
 
 // Event ids seen recently, so a retried delivery is dropped before it reaches a worker.
 // The engine's store claim is the cross-replica guard; this one saves the queue and the
@@ -83,11 +97,12 @@ bool IsInternalHeader(const std::string& name) {
 }
 
 TurnResult ErrorTurn(const Status& status) {
+  const bool unavailable = status.code() == Status::Code::kUnavailable;
   Reply r;
-  r.title = "Something went wrong";
-  r.paragraphs = {status.code() == Status::Code::kUnavailable
-                      ? "mailguide cannot reach its session store right now. Please try again in a minute."
-                      : "mailguide could not handle that message. Please try again."};
+  r.title = unavailable ? "Temporarily unavailable" : "Something went wrong";
+  r.paragraphs = {unavailable ? "mailguide is temporarily unavailable (it cannot reach its session store). "
+                                "Please try again in a minute."
+                              : "mailguide could not handle that message. Please try again."};
   r.ephemeral = true;
   return TurnResult{{r}, TurnStatus::kCompleted};
 }
@@ -301,6 +316,7 @@ Status Server::Start() {
 
   const size_t max_body = o.max_body_bytes;
   svr.set_pre_routing_handler([max_body](const httplib::Request& req, httplib::Response& res) {
+    BeginTrace(req);  // for X-Request-Id and the latency in on_request
     // Runs before the body is read: refuse what must never be read.
     if (req.has_header("Transfer-Encoding")) {
       res.status = 411;
@@ -318,6 +334,17 @@ Status Server::Start() {
       }
     }
     return httplib::Server::HandlerResponse::Unhandled;
+  });
+  svr.set_post_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!t_trace.active) BeginTrace(req);  // refused before routing (a malformed request)
+    res.set_header("X-Request-Id", t_trace.id);
+  });
+  svr.set_logger([&d](const httplib::Request& req, const httplib::Response& res) {
+    if (!t_trace.active) BeginTrace(req);
+    t_trace.active = false;
+    if (!d.options.on_request) return;
+    const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - t_trace.start;
+    d.options.on_request(RequestInfo{t_trace.id, req.method, req.path, req.remote_addr, res.status, took.count()});
   });
   svr.set_exception_handler([&d](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown exception";

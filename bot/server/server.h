@@ -20,6 +20,16 @@ namespace bot {
 // Runs one engine turn; normally [&engine](const Message& m) { return engine.Handle(m); }.
 using TurnHandler = std::function<Result<TurnResult>(const Message&)>;
 
+// One answered HTTP request, as ServerOptions::on_request sees it (after the answer is written).
+struct RequestInfo {
+  std::string id;           // the X-Request-Id sent back: the client's when sane, else generated
+  std::string method;
+  std::string path;         // without the query string
+  std::string remote_addr;
+  int status = 0;
+  double latency_ms = 0;    // from its headers read to the answer written
+};
+
 struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8443;                        // 0: the OS picks one (see Server::port())
@@ -35,6 +45,9 @@ struct ServerOptions {
   int64_t event_memory_seconds = 600;     // repeated event ids are dropped this long
   std::function<Status()> ready;          // GET /readyz; unset: always ready
   std::function<void(const std::string&)> log;  // one line per call; default: stderr
+  // Called once per request, every path and status included (404s, refusals); runs on the HTTP
+  // thread, so it must be quick and thread-safe. Every answer carries an X-Request-Id header.
+  std::function<void(const RequestInfo&)> on_request;
   Clock clock = UnixNow;
 };
 

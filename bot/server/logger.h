@@ -1,0 +1,43 @@
+// Logger: the one log of `mailguide serve`. Every line is one JSON object (ts, level, then the
+// fields), written whole to stderr, so journald, Docker and Kubernetes collectors can parse it.
+// Requests get one info line each (see Telemetry); nothing here ever logs a message body.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace bot {
+
+class Logger {
+ public:
+  // Receives one complete line, without the trailing newline. Default: stderr.
+  using Sink = std::function<void(const std::string& line)>;
+
+  explicit Logger(Sink sink = {});
+  Logger(const Logger&) = delete;
+  Logger& operator=(const Logger&) = delete;
+
+  // {"ts":..., "level":level, ...fields}. Thread-safe: lines never interleave.
+  void Write(const std::string& level, const nlohmann::ordered_json& fields);
+
+  // {"ts":..., "level":level, "component":component, "msg":msg}.
+  void Message(const std::string& level, const std::string& component, const std::string& msg);
+  void Info(const std::string& component, const std::string& msg) { Message("info", component, msg); }
+  void Warn(const std::string& component, const std::string& msg) { Message("warn", component, msg); }
+
+  // For components that take a `std::function<void(const std::string&)> log`: each call
+  // becomes a `level` message of `component`. The Logger must outlive the function.
+  std::function<void(const std::string&)> For(std::string component, std::string level = "warn");
+
+ private:
+  Sink sink_;
+  std::mutex mu_;
+};
+
+// Now as RFC 3339 UTC with milliseconds: "2024-05-01T12:00:00.123Z".
+std::string Rfc3339Now();
+
+}  // namespace bot
