@@ -77,7 +77,7 @@ class SlackAdapter final : public Adapter {
   void Log(const std::string& line) const;
   void Sleep(std::chrono::milliseconds d) const;
 
-  std::string RememberShare(const Message& message, const nlohmann::json& rendered);
+  std::string RememberShare(const Message& message, nlohmann::json rendered, const std::string& id);
   void HandleShare(const Message& message, const ClickContext& click);
   Status Replace(const Message& message, const ClickContext* click, const SlackMessage& m);
   Status PostEphemeral(const Message& message, const SlackMessage& m);
@@ -90,6 +90,8 @@ class SlackAdapter final : public Adapter {
   BotIdentity identity_;                   // guarded by mu_
   std::map<std::string, Share> shares_;    // guarded by mu_; share id → answer
   std::map<std::string, Click> clicks_;    // guarded by mu_; Message::event_id → where it came from
+  int64_t shares_pruned_at_ = -1;          // guarded by mu_; the clock when shares_ was last swept
+  int64_t clicks_pruned_at_ = -1;          // guarded by mu_; the clock when clicks_ was last swept
 };
 
 }  // namespace bot::slack
