@@ -42,6 +42,12 @@ rm -f "$OUT"/*.tsv "$OUT"/*.txt "$OUT"/*.log
 log() { echo "[$(date +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg)] $*" >&2; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
+# Threads are processes to the kernel: with too few free ids (kernel.pid_max) the
+# servers and wrk fail to start threads and abort. Wait a little for other jobs, then give up.
+free_pids() { echo $(( $(cat /proc/sys/kernel/pid_max) - $(cut -d' ' -f4 /proc/loadavg | cut -d/ -f2) )); }
+for _ in $(seq 1 60); do (( $(free_pids) >= ${MIN_FREE_PIDS:-150} )) && break; log "only $(free_pids) free thread ids; waiting"; sleep 5; done
+(( $(free_pids) >= ${MIN_FREE_PIDS:-150} )) || { echo "too few free thread ids (kernel.pid_max); another job holds them" >&2; exit 1; }
+
 # ---- 1. build ---------------------------------------------------------------------------
 if [[ $SKIP_BUILD != 1 ]]; then
   log "building Release into $BUILD"
@@ -88,7 +94,11 @@ if [[ $PIN == 1 ]]; then TASKSET_SRV=(taskset -c 0); TASKSET_WRK=(taskset -c 1);
 ours_cmd() {  # ours_cmd PORT DATA_DIR [tls]
   local tls="MAILGUIDE_PLAIN_HTTP=1"
   [[ ${3:-} == tls ]] && tls="MAILGUIDE_TLS_CERT=$SCRATCH/tls/cert.pem MAILGUIDE_TLS_KEY=$SCRATCH/tls/key.pem"
+  # One user sends every request: the serving default (20 lookups a minute per user) would
+  # answer "One moment, please" from the 21st on. Limits this high keep the counting (a
+  # SQLite write per lookup) on the path while every request gets the real answer.
   echo "env MAILGUIDE_LISTEN=127.0.0.1:$1 $tls MAILGUIDE_DATA_DIR=$2 MAILGUIDE_FLOWS=$ROOT/flows" \
+       "MAILGUIDE_RATE_USER_PER_MIN=${RATE_LIMIT:-1000000} MAILGUIDE_RATE_WORKSPACE_PER_MIN=${RATE_LIMIT:-1000000}" \
        "MAILGUIDE_SLACK_SIGNING_SECRET=$SECRET MAILGUIDE_SLACK_BOT_TOKEN=xoxb-bench-not-a-real-token" \
        "MAILGUIDE_SLACK_API_URL=http://127.0.0.1:$FAKE_PORT/api $MAILGUIDE serve"
 }
