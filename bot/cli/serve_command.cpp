@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <iostream>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -15,17 +16,40 @@
 #include "bot/content.h"
 #include "bot/engine.h"
 #include "bot/server/config.h"
+#include "bot/server/config_file.h"
 #include "bot/server/httplib_client.h"
+#include "bot/server/lazy_store.h"
+#include "bot/server/logger.h"
 #include "bot/server/server.h"
+#include "bot/server/telemetry.h"
 #include "bot/server/tls.h"
 #include "bot/store/store_factory.h"
+
+#ifndef MAILGUIDE_VERSION
+#define MAILGUIDE_VERSION "unknown"
+#endif
 
 namespace bot::cli {
 namespace {
 
-void Say(const std::string& line) { std::cerr << line << "\n"; }
+// serve's own flags; they override the environment, which overrides --config FILE.
+struct ServeFlags {
+  std::string config_file;
+  std::string listen;
+  std::string store;
+  std::string data_dir;
+  CLI::Option* flows = nullptr;  // the global --flows, to tell whether it was given
+};
 
-int RunServe(const GlobalOptions& global) {
+// Every line serve writes goes through one JSON logger (see deploy/README.md).
+Logger& Log() {
+  static Logger logger;
+  return logger;
+}
+
+void Say(const std::string& line) { Log().Info("serve", line); }
+
+int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   // Signals are taken by sigwait below, never by a handler interrupting some thread: block
   // them before any thread exists so every thread inherits the mask.
   sigset_t signals;
@@ -34,21 +58,60 @@ int RunServe(const GlobalOptions& global) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  auto config = LoadConfig(EnvironmentLookup());
+  // Precedence, lowest first: --config FILE, the environment, serve's flags.
+  std::map<std::string, std::string> from_flags, from_file;
+  if (!flags.listen.empty()) from_flags["MAILGUIDE_LISTEN"] = flags.listen;
+  if (!flags.store.empty()) from_flags["MAILGUIDE_STORE"] = flags.store;
+  if (!flags.data_dir.empty()) from_flags["MAILGUIDE_DATA_DIR"] = flags.data_dir;
+  if (!flags.config_file.empty()) {
+    auto file = ReadConfigFile(flags.config_file);
+    if (!file.ok()) return UsageError(file.status().message());
+    from_file = std::move(file).value();
+  }
+  auto config = LoadConfig(LayeredLookup({MapLookup(from_flags), EnvironmentLookup(), MapLookup(from_file)}));
   if (!config.ok()) return UsageError(config.status().message());
   const Config& cfg = *config;
 
-  auto content = LoadContent(global.flows_dir);
+  // --flows beats MAILGUIDE_FLOWS (environment or file), which beats the installed flows/.
+  const bool flows_flag = flags.flows && flags.flows->count() > 0;
+  const std::string flows_dir = flows_flag || cfg.engine.flows_dir.empty() ? global.flows_dir : cfg.engine.flows_dir;
+  auto content = LoadContent(flows_dir);
   if (!content.ok()) return UsageError(content.status().message());
 
   StoreOptions store_options;
   store_options.session_ttl_seconds = cfg.engine.session_ttl_seconds;
-  auto store = OpenStore(cfg.store.spec, cfg.server.data_dir, UnixNow, store_options);
-  if (!store.ok()) {
-    return store.status().code() == Status::Code::kInvalidArgument ? UsageError(store.status().message())
-                                                                    : Failure(store.status().message());
+  auto open_store = [spec = cfg.store.spec, dir = cfg.server.data_dir, store_options] {
+    return OpenStore(spec, dir, UnixNow, store_options);
+  };
+  auto store = open_store();
+  if (!store.ok() && store.status().code() == Status::Code::kInvalidArgument) {
+    return UsageError(store.status().message());
   }
-  SessionStore& sessions = **store;
+  const bool shared_store = cfg.store.spec.rfind("redis://", 0) == 0;
+  if (!store.ok() && !shared_store) return Failure(store.status().message());
+  // A shared store that is down at start-up is waited for, not given up on: behind a load
+  // balancer the replica stays out of rotation (/readyz 503) and joins once Redis answers,
+  // instead of crash-looping. A local SQLite file that cannot be opened will not fix itself.
+  if (!store.ok()) {
+    Log().Warn("serve", "store: " + store.status().message() +
+                            "; starting anyway: /readyz answers 503 and users are asked to try again until it answers");
+  }
+  LazyStore sessions(open_store, std::chrono::seconds(1),
+                     store.ok() ? std::move(store).value() : std::unique_ptr<SessionStore>());
+
+  TelemetryOptions telemetry_options;
+  telemetry_options.logger = &Log();
+  telemetry_options.version = MAILGUIDE_VERSION;
+  telemetry_options.live_conversations = [&sessions, ttl = cfg.engine.session_ttl_seconds]() -> Result<int64_t> {
+    const int64_t now = UnixNow();
+    auto outcomes = sessions.Outcomes(now - ttl, now);
+    if (!outcomes.ok()) return outcomes.status();
+    int64_t open = 0;
+    for (const auto& o : *outcomes) open += o.outcome == "open";
+    return open;
+  };
+  Telemetry telemetry(telemetry_options);
+  for (const char* path : {"/healthz", "/readyz", "/metrics"}) telemetry.AddEndpoint(path);
 
   ServerOptions options;
   options.host = cfg.server.host;
@@ -56,7 +119,13 @@ int RunServe(const GlobalOptions& global) {
   options.plain_http = cfg.server.plain_http;
   options.http_threads = cfg.server.http_threads;
   options.workers = cfg.server.workers;
-  options.ready = [&sessions] { return sessions.Ping(); };
+  options.ready = [&content, &sessions] {
+    if (content->flows.flows.empty()) return Status::Unavailable("flows: none loaded");
+    if (Status s = sessions.Ping(); !s.ok()) return Status::Unavailable("store: " + s.message());
+    return Status::Ok();
+  };
+  options.log = Log().For("server");
+  options.on_request = [&telemetry](const RequestInfo& r) { telemetry.ObserveRequest(r); };
   if (!cfg.server.plain_http) {
     if (!cfg.server.tls_cert.empty()) {
       options.tls_cert = cfg.server.tls_cert;
@@ -74,6 +143,17 @@ int RunServe(const GlobalOptions& global) {
 
   HttplibClient http;
   Server server(options);
+  server.MountPage("/metrics", [&telemetry](const HttpRequest&) {
+    HttpResponse r;
+    r.content_type = Telemetry::kContentType;
+    r.body = telemetry.Render();
+    return r;
+  });
+  std::vector<std::unique_ptr<MeteredAdapter>> metered;  // what is mounted: each platform, counted
+  auto meter = [&](Adapter& adapter) -> Adapter& {
+    metered.push_back(std::make_unique<MeteredAdapter>(adapter, telemetry));
+    return *metered.back();
+  };
 
   // Slack: one engine per platform so the ownership rule can differ between platforms.
   std::unique_ptr<slack::SlackAdapter> slack_adapter;
@@ -84,6 +164,8 @@ int RunServe(const GlobalOptions& global) {
     so.bot_token = cfg.slack.bot_token;
     so.api_url = cfg.slack.api_url;
     so.defer = [&server](const std::string& key, std::function<void()> task) { server.Defer(key, std::move(task)); };
+    so.log = Log().For("slack");
+    so.sleep = telemetry.CountingSleep("slack");
     slack_adapter = std::make_unique<slack::SlackAdapter>(std::move(so), http);
     Status started = slack_adapter->Start();
     if (started.code() == Status::Code::kUnauthenticated) {
@@ -98,9 +180,12 @@ int RunServe(const GlobalOptions& global) {
     eo.session_ttl_seconds = cfg.engine.session_ttl_seconds;
     eo.anyone_can_answer = cfg.slack.anyone_can_answer;
     slack_engine = std::make_unique<Engine>(*content, sessions, eo);
-    TurnHandler handler = [engine = slack_engine.get()](const Message& m) { return engine->Handle(m); };
+    TurnHandler handler =
+        telemetry.Wrap("slack", [engine = slack_engine.get()](const Message& m) { return engine->Handle(m); });
+    Adapter& slack_mounted = meter(*slack_adapter);
     for (const char* path : {"/slack/events", "/slack/commands", "/slack/interactivity"}) {
-      server.Mount(path, *slack_adapter, handler);
+      server.Mount(path, slack_mounted, handler);
+      telemetry.AddEndpoint(path, "slack");
     }
     Say(std::string("slack: on at /slack/events (also /slack/commands, /slack/interactivity); ") +
         (cfg.slack.anyone_can_answer ? "anyone in a channel may answer a case"
@@ -131,14 +216,18 @@ int RunServe(const GlobalOptions& global) {
     TurnHandler handler = [engine = teams_engine.get()](const Message& m) { return engine->Handle(m); };
     if (ts.webhook_enabled()) {
       teams_webhook = std::make_unique<teams::TeamsWebhookAdapter>(ts);
-      server.Mount("/teams/webhook", *teams_webhook, handler);
+      server.Mount("/teams/webhook", meter(*teams_webhook), telemetry.Wrap(teams_webhook->Name(), handler));
+      telemetry.AddEndpoint("/teams/webhook", teams_webhook->Name());
       Say("teams: outgoing webhook on at /teams/webhook");
     } else {
       Say("teams: outgoing webhook off (MAILGUIDE_TEAMS_WEBHOOK_SECRET unset); /teams/webhook answers 404");
     }
     if (ts.bot_enabled()) {
-      teams_bot = std::make_unique<teams::TeamsBotAdapter>(ts, http);
-      server.Mount("/api/messages", *teams_bot, handler);
+      teams::BotAdapterOptions bo;
+      bo.sleep = telemetry.CountingSleep("teams");
+      teams_bot = std::make_unique<teams::TeamsBotAdapter>(ts, http, bo);
+      server.Mount("/api/messages", meter(*teams_bot), telemetry.Wrap(teams_bot->Name(), handler));
+      telemetry.AddEndpoint("/api/messages", teams_bot->Name());
       Say("teams: bot on at /api/messages (" +
           (ts.tenant_id.empty() ? std::string("multi-tenant") : "single-tenant " + ts.tenant_id) + ")");
     } else {
@@ -151,7 +240,8 @@ int RunServe(const GlobalOptions& global) {
   }
   Say(std::string("serve: listening on ") + (cfg.server.plain_http ? "http" : "https") + "://" + cfg.server.host +
       ":" + std::to_string(server.port()) + (cfg.server.plain_http ? " (plain HTTP: put a TLS proxy in front)" : " (TLS 1.2+)") +
-      "; store " + (cfg.store.spec.empty() ? "sqlite:" + cfg.server.data_dir + "/sessions.db" : cfg.store.spec));
+      "; store " + (cfg.store.spec.empty() ? "sqlite:" + cfg.server.data_dir + "/sessions.db" : cfg.store.spec) +
+      "; GET /healthz /readyz /metrics");
 
   int received = 0;
   sigwait(&signals, &received);
@@ -166,10 +256,19 @@ int RunServe(const GlobalOptions& global) {
 
 void AddServeCommand(CLI::App& app, const GlobalOptions& global, Runner& run) {
   CLI::App* cmd = app.add_subcommand("serve", "Run the HTTPS webhook server (Slack, Teams)");
+  auto flags = std::make_shared<ServeFlags>();
+  flags->flows = app.get_option_no_throw("--flows");
+  cmd->add_option("--config", flags->config_file,
+                  "JSON file of settings: the MAILGUIDE_* names in lower case without the prefix");
+  cmd->add_option("--listen", flags->listen, "HOST:PORT (overrides MAILGUIDE_LISTEN)");
+  cmd->add_option("--store", flags->store, "memory, sqlite:PATH or redis://HOST:PORT[/DB] (overrides MAILGUIDE_STORE)");
+  cmd->add_option("--data-dir", flags->data_dir, "overrides MAILGUIDE_DATA_DIR");
   cmd->footer(
       "Configured through MAILGUIDE_* environment variables (listen address, TLS, store, Slack and\n"
-      "Teams secrets); see README.md. Stops gracefully on SIGTERM or SIGINT.");
-  cmd->callback([&global, &run] { run = [&global] { return RunServe(global); }; });
+      "Teams secrets), a --config FILE, and flags: flags override the environment, which overrides\n"
+      "the file. See deploy/README.md. Logs one JSON object per line on stderr. Stops gracefully on\n"
+      "SIGTERM or SIGINT.");
+  cmd->callback([&global, &run, flags] { run = [&global, flags] { return RunServe(global, *flags); }; });
 }
 
 }  // namespace bot::cli
