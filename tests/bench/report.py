@@ -73,6 +73,13 @@ print(f"store of {int(fill['conversations']):,} conversations ({int(fill['turns'
       f"(session row alone {float(fill['avg_session_bytes']):.0f} bytes); start-up {sc['store-full']:.1f} ms vs "
       f"{sc['store-empty']:.1f} ms empty; per-turn p50 {st['store-full'] / 1000:.2f} ms vs {st['store-empty'] / 1000:.2f} ms empty")
 print(f"load average (1 min) at the start of the wrk runs: {min(loads):.2f} to {max(loads):.2f}")
+try:
+    restarts = open(f"{out}/restarts.txt").read().split("\n")
+    restarts = [r for r in restarts if r]
+except FileNotFoundError:
+    restarts = []
+if restarts:
+    print(f"servers that died during the run and were restarted (target conns round): {'; '.join(restarts)}")
 
 goals = []
 
