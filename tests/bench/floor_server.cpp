@@ -11,6 +11,7 @@
 #include <httplib.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -92,7 +93,11 @@ int main(int argc, char** argv) {
   const size_t warm = static_cast<size_t>(std::max(1, threads));
   const size_t most = std::max(warm, static_cast<size_t>(std::max(1, lim.max_connections)));
   svr->new_task_queue = [warm, most] { return bot::NewElasticThreadPool(warm, most); };
-  svr->set_socket_options([defer = lim.defer_accept_seconds](int fd) { bot::ApplyListenSocketOptions(fd, defer); });
+  int listen_fd = -1;
+  svr->set_socket_options([defer = lim.defer_accept_seconds, &listen_fd](int fd) {
+    bot::ApplyListenSocketOptions(fd, defer);
+    listen_fd = fd;
+  });
   svr->set_tcp_nodelay(true);
   svr->set_payload_max_length(1 << 20);
   svr->set_read_timeout(lim.read_timeout_seconds, 0);
@@ -122,6 +127,7 @@ int main(int argc, char** argv) {
     std::cerr << "bench_floor: cannot listen on " << host << ":" << port << "\n";
     return 1;
   }
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);  // as server.cpp: httplib's backlog is 5
   std::thread listener([&] { svr->listen_after_bind(); });
   std::cerr << "bench_floor: listening on " << (cert.empty() ? "http" : "https") << "://" << host << ":" << port
             << " with " << threads << " threads\n";
