@@ -51,6 +51,13 @@ Status MemorySessionStore::Commit(const Session& session, int64_t expected_versi
                             std::to_string(expected_version) + ", stored " +
                             std::to_string(stored_version) + "): reload and retry");
   }
+  if (it != sessions_.end() && it->second.outcome.created_at != session.created_at) {
+    // A new case in the same conversation: the previous one keeps its outcome; one left open
+    // was abandoned for the new one.
+    OutcomeRecord earlier = it->second.outcome;
+    if (earlier.outcome == "open") earlier.outcome = "abandoned";
+    earlier_cases_[{session.key, earlier.created_at}] = std::move(earlier);
+  }
   Stored& stored = sessions_[session.key];
   stored.version = session.version;
   stored.bytes = std::move(bytes);
@@ -64,6 +71,7 @@ Status MemorySessionStore::Erase(const std::string& key) {
   std::lock_guard lock(mu_);
   sessions_.erase(key);
   turns_.erase(key);
+  std::erase_if(earlier_cases_, [&key](const auto& entry) { return entry.first.first == key; });
   return Status::Ok();
 }
 
@@ -124,10 +132,13 @@ Result<std::vector<OutcomeRecord>> MemorySessionStore::Outcomes(int64_t since, i
         out.push_back(stored.outcome);
       }
     }
+    for (const auto& [id, earlier] : earlier_cases_) {
+      if (earlier.updated_at >= since && earlier.updated_at <= until) out.push_back(earlier);
+    }
   }
-  // Same order as the SQLite store: oldest update first, then by key.
+  // Same order as the SQLite store: oldest update first, then by key, then by case.
   std::sort(out.begin(), out.end(), [](const OutcomeRecord& a, const OutcomeRecord& b) {
-    return std::tie(a.updated_at, a.key) < std::tie(b.updated_at, b.key);
+    return std::tie(a.updated_at, a.key, a.created_at) < std::tie(b.updated_at, b.key, b.created_at);
   });
   return out;
 }

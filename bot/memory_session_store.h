@@ -52,6 +52,9 @@ class MemorySessionStore final : public SessionStore {
   std::mutex mu_;
   std::map<std::string, Stored> sessions_;
   std::map<std::string, std::vector<TurnRecord>> turns_;
+  // Earlier cases of a conversation (a new case began in the same DM or thread), by key and
+  // created_at: their outcomes stay countable after the session moved on.
+  std::map<std::pair<std::string, int64_t>, OutcomeRecord> earlier_cases_;
   std::map<std::pair<std::string, std::string>, std::string> preferences_;
   std::map<std::string, int64_t> events_;  // event id -> expires at
   std::map<std::string, Window> windows_;

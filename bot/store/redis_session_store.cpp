@@ -150,15 +150,37 @@ bool DecodeTurn(std::string_view bytes, TurnRecord& out) {
 
 // The scripts. Each runs atomically in Redis: no other client's command interleaves with it.
 
-// KEYS: sess, turns, outcomes, outcomes:expiry.
+// The outcome index (`outcomes`, `outcomes:expiry`) names a conversation's current case by its
+// session key, read from the session hash. Earlier cases of the conversation (a new case began
+// in the same DM or thread) live in the hash `cases:<key>`, one field per created_at holding
+// the JSON array [flow, panel, outcome, outcome_step, created_at, updated_at], and are indexed
+// as "<key>#case=<created_at>".
+
+// KEYS: sess, turns, outcomes, outcomes:expiry, cases.
 // ARGV: expected, version, data, flow, panel, outcome, outcome_step, created_at, updated_at,
-//       turn, retention seconds, expires_at (store clock), now (store clock), session key.
+//       turn, retention seconds, expires_at (store clock), now (store clock), session key,
+//       the cases key prefix.
 // Returns {1, version} when written, {0, stored version} on a conflict.
 constexpr const char* kCommitScript = R"lua(
 local raw = redis.call('HGET', KEYS[1], 'v')
 local stored = raw and tonumber(raw) or 0
 if stored ~= tonumber(ARGV[1]) then return {0, raw or '0'} end
 if stored == 0 then redis.call('DEL', KEYS[2]) end
+if stored ~= 0 then
+  local prev = redis.call('HMGET', KEYS[1], 'created_at', 'flow', 'panel', 'outcome', 'outcome_step', 'updated_at')
+  if prev[1] and prev[1] ~= ARGV[8] then
+    -- A new case in the same conversation: the stored case keeps its outcome (an open one was
+    -- abandoned for the new case).
+    local outcome = prev[4] or 'open'
+    if outcome == 'open' then outcome = 'abandoned' end
+    redis.call('HSET', KEYS[5], prev[1],
+               cjson.encode({prev[2] or '', prev[3] or '', outcome, prev[5] or '', prev[1], prev[6] or '0'}))
+    redis.call('EXPIRE', KEYS[5], ARGV[11])
+    local member = ARGV[14] .. '#case=' .. prev[1]
+    redis.call('ZADD', KEYS[3], prev[6] or '0', member)
+    redis.call('ZADD', KEYS[4], ARGV[12], member)
+  end
+end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'data', ARGV[3], 'flow', ARGV[4], 'panel', ARGV[5],
            'outcome', ARGV[6], 'outcome_step', ARGV[7], 'created_at', ARGV[8], 'updated_at', ARGV[9])
 redis.call('EXPIRE', KEYS[1], ARGV[11])
@@ -170,13 +192,21 @@ local gone = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[13], 'LIMIT', 0, 
 if #gone > 0 then
   redis.call('ZREM', KEYS[3], unpack(gone))
   redis.call('ZREM', KEYS[4], unpack(gone))
+  for _, m in ipairs(gone) do
+    local k, c = string.match(m, '^(.*)#case=(%d+)$')
+    if k then redis.call('HDEL', ARGV[15] .. k, c) end
+  end
 end
 return {1, ARGV[2]}
 )lua";
 
-// KEYS: sess, turns, outcomes, outcomes:expiry. ARGV: session key.
+// KEYS: sess, turns, outcomes, outcomes:expiry, cases. ARGV: session key.
 constexpr const char* kEraseScript = R"lua(
-redis.call('DEL', KEYS[1], KEYS[2])
+for _, c in ipairs(redis.call('HKEYS', KEYS[5])) do
+  redis.call('ZREM', KEYS[3], ARGV[1] .. '#case=' .. c)
+  redis.call('ZREM', KEYS[4], ARGV[1] .. '#case=' .. c)
+end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[5])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
 return 1
@@ -202,14 +232,25 @@ if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) en
 return n
 )lua";
 
-// KEYS: outcomes, outcomes:expiry. ARGV: since, until, the session key prefix. Index entries
-// whose session has expired are dropped on the way.
+// KEYS: outcomes, outcomes:expiry. ARGV: since, until, the session key prefix, the cases key
+// prefix. Index entries whose session or case has expired are dropped on the way.
 constexpr const char* kOutcomesScript = R"lua(
 local members = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2])
 local out = {}
 for _, m in ipairs(members) do
-  local f = redis.call('HMGET', ARGV[3] .. m, 'flow', 'panel', 'outcome', 'outcome_step',
-                       'created_at', 'updated_at')
+  local f = {}
+  local k, c = string.match(m, '^(.*)#case=(%d+)$')
+  if k then
+    local rec = redis.call('HGET', ARGV[4] .. k, c)
+    if rec then
+      local r = cjson.decode(rec)
+      f = {r[1], r[2], r[3], r[4], r[5], r[6]}
+      m = k
+    end
+  else
+    f = redis.call('HMGET', ARGV[3] .. m, 'flow', 'panel', 'outcome', 'outcome_step',
+                   'created_at', 'updated_at')
+  end
   if f[3] then
     out[#out + 1] = {m, f[1] or '', f[2] or '', f[3], f[4] or '', f[5] or '0', f[6] or '0'}
   else
@@ -276,6 +317,7 @@ struct RedisSessionStore::Impl {
   std::string TurnsKey(const std::string& key) const { return options.key_prefix + "turns:" + key; }
   std::string OutcomesKey() const { return options.key_prefix + "outcomes"; }
   std::string ExpiryKey() const { return options.key_prefix + "outcomes:expiry"; }
+  std::string CasesKey(const std::string& key) const { return options.key_prefix + "cases:" + key; }
   std::string PrefKey(const std::string& user) const { return options.key_prefix + "pref:" + user; }
   std::string EventKey(const std::string& id) const { return options.key_prefix + "event:" + id; }
 
@@ -477,11 +519,12 @@ Status RedisSessionStore::Commit(const Session& session, int64_t expected_versio
   const int64_t retention = impl_->options.retention_seconds;
   Result<Reply> r = impl_->RunScript(
       impl_->commit,
-      {impl_->SessKey(session.key), impl_->TurnsKey(session.key), impl_->OutcomesKey(), impl_->ExpiryKey()},
+      {impl_->SessKey(session.key), impl_->TurnsKey(session.key), impl_->OutcomesKey(), impl_->ExpiryKey(),
+       impl_->CasesKey(session.key)},
       {std::to_string(expected_version), std::to_string(session.version), EncodeSession(session), session.flow,
        session.panel, session.outcome, session.outcome_step, std::to_string(session.created_at),
        std::to_string(session.updated_at), EncodeTurn(turn), std::to_string(retention),
-       std::to_string(now + retention), std::to_string(now), session.key},
+       std::to_string(now + retention), std::to_string(now), session.key, impl_->CasesKey("")},
       /*idempotent=*/false, "save session " + session.key);
   if (!r.ok()) return r.status();
   const redisReply* reply = r->get();
@@ -497,7 +540,9 @@ Status RedisSessionStore::Commit(const Session& session, int64_t expected_versio
 
 Status RedisSessionStore::Erase(const std::string& key) {
   Result<Reply> r = impl_->RunScript(
-      impl_->erase, {impl_->SessKey(key), impl_->TurnsKey(key), impl_->OutcomesKey(), impl_->ExpiryKey()}, {key},
+      impl_->erase,
+      {impl_->SessKey(key), impl_->TurnsKey(key), impl_->OutcomesKey(), impl_->ExpiryKey(), impl_->CasesKey(key)},
+      {key},
       /*idempotent=*/true, "erase session " + key);
   return r.status();
 }
@@ -568,7 +613,8 @@ Result<int64_t> RedisSessionStore::CountHit(const std::string& key, int64_t wind
 
 Result<std::vector<OutcomeRecord>> RedisSessionStore::Outcomes(int64_t since, int64_t until) {
   Result<Reply> r = impl_->RunScript(impl_->outcomes, {impl_->OutcomesKey(), impl_->ExpiryKey()},
-                                     {std::to_string(since), std::to_string(until), impl_->SessKey("")},
+                                     {std::to_string(since), std::to_string(until), impl_->SessKey(""),
+                                      impl_->CasesKey("")},
                                      /*idempotent=*/true, "read outcomes");
   if (!r.ok()) return r.status();
   const redisReply* reply = r->get();

@@ -13,7 +13,7 @@ namespace {
 // "MGSS" in PRAGMA application_id marks a file as ours, so a path pointing at another
 // program's database is refused instead of written into.
 constexpr int64_t kApplicationId = 0x4d475353;
-constexpr int64_t kSchemaVersion = 1;
+constexpr int64_t kSchemaVersion = 2;
 
 // Schema version 1. `data` holds EncodeSession's bytes, the single source of truth for the
 // session; the other session columns copy what Outcomes and the purge need, so neither
@@ -61,6 +61,26 @@ CREATE TABLE counters (
   window_end   INTEGER NOT NULL,
   count        INTEGER NOT NULL
 ) WITHOUT ROWID;
+)sql";
+
+// Schema version 2: earlier cases of a conversation. When a new case starts in the same DM or
+// thread (a session with another created_at replaces the stored one), the stored case's
+// outcome row moves here, so Outcomes still counts it.
+constexpr const char* kMigrateTo2 = R"sql(
+CREATE TABLE cases (
+  key          TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  flow         TEXT NOT NULL,
+  panel        TEXT NOT NULL,
+  outcome      TEXT NOT NULL,
+  outcome_step TEXT NOT NULL,
+  updated_at   INTEGER NOT NULL,
+  stored_at    INTEGER NOT NULL,
+  PRIMARY KEY (key, created_at)
+) WITHOUT ROWID;
+CREATE INDEX cases_by_updated_at ON cases (updated_at);
+CREATE INDEX cases_by_stored_at ON cases (stored_at);
+PRAGMA user_version = 2;
 )sql";
 
 // Kept in step with MemorySessionStore's checks, so every store rejects the same calls.
@@ -132,6 +152,9 @@ struct SqliteSessionStore::Impl {
   sqlite3_stmt* insert_session = nullptr;
   sqlite3_stmt* update_session = nullptr;
   sqlite3_stmt* append_turn = nullptr;
+  sqlite3_stmt* keep_case = nullptr;
+  sqlite3_stmt* erase_cases = nullptr;
+  sqlite3_stmt* purge_cases = nullptr;
   sqlite3_stmt* erase_session = nullptr;
   sqlite3_stmt* erase_turns = nullptr;
   sqlite3_stmt* turns = nullptr;
@@ -150,7 +173,7 @@ struct SqliteSessionStore::Impl {
     for (sqlite3_stmt* s : {begin, commit, rollback, load, stored_version, insert_session, update_session,
                             append_turn, erase_session, erase_turns, turns, get_preference, set_preference,
                             claim_event, count_hit, outcomes, ping, purge_turns, purge_sessions,
-                            purge_events, purge_counters}) {
+                            purge_events, purge_counters, keep_case, erase_cases, purge_cases}) {
       sqlite3_finalize(s);
     }
     // The last connection to close checkpoints the WAL into the main file.
@@ -296,9 +319,9 @@ Status SqliteSessionStore::Impl::CheckOrCreateSchema() {
 
   if (app_id == 0 && version == 0 && tables == 0) {
     if (s = Exec(kCreateSchema, "creating the schema"); !s.ok()) return fail(s);
-    const std::string stamp = "PRAGMA application_id=" + std::to_string(kApplicationId) +
-                              "; PRAGMA user_version=" + std::to_string(kSchemaVersion);
+    const std::string stamp = "PRAGMA application_id=" + std::to_string(kApplicationId) + "; PRAGMA user_version=1";
     if (s = Exec(stamp.c_str(), "recording the schema version"); !s.ok()) return fail(s);
+    version = 1;
   } else if (app_id != kApplicationId) {
     return fail(Status::InvalidArgument("session database " + path +
                                         " belongs to another program (it has tables but no mailguide "
@@ -311,7 +334,10 @@ Status SqliteSessionStore::Impl::CheckOrCreateSchema() {
     return fail(Status::InvalidArgument("session database " + path + " has no schema version: "
                                         "move it away so a new one can be created"));
   }
-  // Migrations from older schema versions go here when there are any.
+  // Migrations from older schema versions, in order.
+  if (version < 2) {
+    if (s = Exec(kMigrateTo2, "adding the cases table (schema version 2)"); !s.ok()) return fail(s);
+  }
   return Exec("COMMIT", "committing the schema");
 }
 
@@ -332,6 +358,17 @@ Status SqliteSessionStore::Impl::PrepareAll() {
        "WHERE key = ?1 AND version = ?11"},
       {&append_turn,
        "INSERT INTO turns (key, seq, at, user, step, input, result) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+      // The stored case, when the session about to replace it is another case (another
+      // created_at): its outcome is kept, and one left open was abandoned for the new case.
+      {&keep_case,
+       "INSERT INTO cases (key, created_at, flow, panel, outcome, outcome_step, updated_at, stored_at) "
+       "SELECT key, created_at, flow, panel, CASE outcome WHEN 'open' THEN 'abandoned' ELSE outcome END, "
+       "outcome_step, updated_at, ?3 FROM sessions WHERE key = ?1 AND version = ?4 AND created_at <> ?2 "
+       "ON CONFLICT (key, created_at) DO UPDATE SET flow = excluded.flow, panel = excluded.panel, "
+       "outcome = excluded.outcome, outcome_step = excluded.outcome_step, updated_at = excluded.updated_at, "
+       "stored_at = excluded.stored_at"},
+      {&erase_cases, "DELETE FROM cases WHERE key = ?1"},
+      {&purge_cases, "DELETE FROM cases WHERE stored_at < ?1"},
       {&erase_session, "DELETE FROM sessions WHERE key = ?1"},
       {&erase_turns, "DELETE FROM turns WHERE key = ?1"},
       {&turns, "SELECT at, user, step, input, result FROM turns WHERE key = ?1 ORDER BY seq"},
@@ -352,7 +389,9 @@ Status SqliteSessionStore::Impl::PrepareAll() {
        "RETURNING count"},
       {&outcomes,
        "SELECT key, flow, panel, outcome, outcome_step, created_at, updated_at FROM sessions "
-       "WHERE updated_at BETWEEN ?1 AND ?2 ORDER BY updated_at, key"},
+       "WHERE updated_at BETWEEN ?1 AND ?2 UNION ALL "
+       "SELECT key, flow, panel, outcome, outcome_step, created_at, updated_at FROM cases "
+       "WHERE updated_at BETWEEN ?1 AND ?2 ORDER BY 7, 1, 6"},
       // Reads the file header, so a deleted or unreadable file shows up.
       {&ping, "PRAGMA user_version"},
       {&purge_turns, "DELETE FROM turns WHERE key IN (SELECT key FROM sessions WHERE stored_at < ?1)"},
@@ -380,6 +419,10 @@ Status SqliteSessionStore::Impl::PurgeLocked(int64_t now) {
   {
     Use use(purge_sessions);
     if (Status s = Done(use.Bind(1, cutoff), "purging old sessions"); !s.ok()) return s;
+  }
+  {
+    Use use(purge_cases);
+    if (Status s = Done(use.Bind(1, cutoff), "purging old cases"); !s.ok()) return s;
   }
   {
     Use use(purge_events);
@@ -434,6 +477,11 @@ Status SqliteSessionStore::Commit(const Session& session, int64_t expected_versi
 
   Impl::Transaction txn(db);
   if (Status s = txn.Begin(); !s.ok()) return s;
+  if (expected_version != 0) {
+    Use use(db.keep_case);
+    use.Bind(1, session.key).Bind(2, session.created_at).Bind(3, now).Bind(4, expected_version);
+    if (Status s = db.Done(use, "keeping the previous case of " + session.key); !s.ok()) return s;
+  }
   {
     Use use(expected_version == 0 ? db.insert_session : db.update_session);
     use.Bind(1, session.key)
@@ -487,6 +535,10 @@ Status SqliteSessionStore::Erase(const std::string& key) {
   {
     Use use(db.erase_session);
     if (Status s = db.Done(use.Bind(1, key), "erasing session " + key); !s.ok()) return s;
+  }
+  {
+    Use use(db.erase_cases);
+    if (Status s = db.Done(use.Bind(1, key), "erasing the earlier cases of " + key); !s.ok()) return s;
   }
   return txn.Commit();
 }

@@ -378,6 +378,67 @@ TEMPLATE_TEST_CASE("outcomes are those of sessions updated within the range, old
   CHECK(none->empty());
 }
 
+TEMPLATE_TEST_CASE("a new case in the same conversation keeps the previous case's outcome", "[store]",
+                   STORE_FIXTURES) {
+  TestType fixture;
+  FakeClock clock;
+  auto store = fixture.Open(clock.AsClock());
+  const std::string key = "slack:T1:D1";
+
+  // Case 1 is resolved; case 2 starts in the same DM (a new created_at) and is left open when
+  // case 3 starts; case 3 goes on (same created_at) and is escalated.
+  Session first = MakeSession(key, 1, 2000);
+  first.created_at = 1900;
+  STORE_REQUIRE_OK(store->Commit(first, 0, MakeTurn("a")));
+  first.version = 2;
+  first.updated_at = 2100;
+  first.outcome = "resolved";
+  first.outcome_step = "sending-limit";
+  STORE_REQUIRE_OK(store->Commit(first, 1, MakeTurn("b")));
+  Session second = MakeSession(key, 3, 2200);
+  second.created_at = 2200;
+  second.flow = "webmail";
+  STORE_REQUIRE_OK(store->Commit(second, 2, MakeTurn("c")));
+  Session third = MakeSession(key, 4, 2300);
+  third.created_at = 2300;
+  STORE_REQUIRE_OK(store->Commit(third, 3, MakeTurn("d")));
+  third.version = 5;
+  third.updated_at = 2400;
+  third.outcome = "escalated";
+  STORE_REQUIRE_OK(store->Commit(third, 4, MakeTurn("e")));
+
+  auto all = store->Outcomes(0, 5000);
+  STORE_REQUIRE_OK(all.status());
+  REQUIRE(all->size() == 3);
+  const auto& out = *all;
+  CHECK(out[0].key == key);
+  CHECK(out[0].created_at == 1900);
+  CHECK(out[0].updated_at == 2100);
+  CHECK(out[0].outcome == "resolved");
+  CHECK(out[0].step == "sending-limit");
+  CHECK(out[0].flow == "sending");
+  CHECK(out[1].key == key);
+  CHECK(out[1].created_at == 2200);
+  CHECK(out[1].flow == "webmail");
+  CHECK(out[1].outcome == "abandoned");  // left open when the next case began
+  CHECK(out[2].created_at == 2300);
+  CHECK(out[2].updated_at == 2400);
+  CHECK(out[2].outcome == "escalated");
+
+  // Earlier cases are filtered by their own last update.
+  auto later = store->Outcomes(2150, 5000);
+  STORE_REQUIRE_OK(later.status());
+  REQUIRE(later->size() == 2);
+  CHECK((*later)[0].created_at == 2200);
+  CHECK((*later)[1].created_at == 2300);
+
+  // Erasing the conversation forgets every case of it.
+  STORE_REQUIRE_OK(store->Erase(key));
+  auto none = store->Outcomes(0, 5000);
+  STORE_REQUIRE_OK(none.status());
+  CHECK(none->empty());
+}
+
 TEMPLATE_TEST_CASE("erase removes a session and its turns", "[store]", STORE_FIXTURES) {
   TestType fixture;
   FakeClock clock;
