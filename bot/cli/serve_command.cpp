@@ -12,6 +12,8 @@
 
 #include "adapters/slack/slack_adapter.h"
 #include "adapters/teams/teams_adapter.h"
+#include "adapters/web/web_adapter.h"
+#include "adapters/web/web_pages.h"
 #include "bot/cli/commands.h"
 #include "bot/content.h"
 #include "bot/engine.h"
@@ -235,6 +237,28 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     }
   }
 
+  // Web chat: the built-in chat page, flow map and outcomes, through an engine of its own.
+  std::unique_ptr<web::WebAdapter> web_adapter;
+  std::unique_ptr<web::WebPages> web_pages;
+  std::unique_ptr<Engine> web_engine;
+  if (cfg.webchat.enabled) {
+    const web::WebAccess access{cfg.webchat.token};
+    web_adapter = std::make_unique<web::WebAdapter>(web::WebAdapterOptions{access});
+    EngineOptions eo;
+    eo.session_ttl_seconds = cfg.engine.session_ttl_seconds;
+    web_engine = std::make_unique<Engine>(*content, sessions, eo);
+    server.Mount("/web/api/turn", meter(*web_adapter),
+                 telemetry.Wrap("web", [engine = web_engine.get()](const Message& m) { return engine->Handle(m); }));
+    telemetry.AddEndpoint("/web/api/turn", "web");
+    web::WebPagesOptions po;
+    po.access = access;
+    po.secure_cookie = !cfg.server.plain_http;
+    web_pages = std::make_unique<web::WebPages>(*content, sessions, po);
+    for (auto& [path, handler] : web_pages->Routes()) server.MountPage(path, std::move(handler));
+  } else {
+    Say("web: off (MAILGUIDE_WEBCHAT unset); / answers 404");
+  }
+
   if (Status s = server.Start(); !s.ok()) {
     return s.code() == Status::Code::kInvalidArgument ? UsageError(s.message()) : Failure(s.message());
   }
@@ -242,6 +266,14 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
       ":" + std::to_string(server.port()) + (cfg.server.plain_http ? " (plain HTTP: put a TLS proxy in front)" : " (TLS 1.2+)") +
       "; store " + (cfg.store.spec.empty() ? "sqlite:" + cfg.server.data_dir + "/sessions.db" : cfg.store.spec) +
       "; GET /healthz /readyz /metrics");
+
+  if (cfg.webchat.enabled) {
+    const std::string host = cfg.server.host.find(':') != std::string::npos ? "[" + cfg.server.host + "]" : cfg.server.host;
+    Say("web: chat page on " + std::string(cfg.server.plain_http ? "http" : "https") + "://" + host + ":" +
+        std::to_string(server.port()) + "/ (also /map and /outcomes)" +
+        (cfg.webchat.token.empty() ? std::string("; loopback only, no token")
+                                   : std::string("; needs MAILGUIDE_WEBCHAT_TOKEN: open the page with ?token=… once")));
+  }
 
   int received = 0;
   sigwait(&signals, &received);
