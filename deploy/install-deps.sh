@@ -11,6 +11,7 @@ packages=(
   libhiredis-dev catch2
   redis-server openssl
   libc-ares-dev dnsmasq-base
+  chromium
 )
 
 missing=()
