@@ -14,6 +14,7 @@
 #include "adapters/teams/teams_adapter.h"
 #include "adapters/web/web_adapter.h"
 #include "adapters/web/web_pages.h"
+#include "bot/cli/checks_setup.h"
 #include "bot/cli/commands.h"
 #include "bot/content.h"
 #include "bot/engine.h"
@@ -79,6 +80,11 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   const std::string flows_dir = flows_flag || cfg.engine.flows_dir.empty() ? global.flows_dir : cfg.engine.flows_dir;
   auto content = LoadContent(flows_dir);
   if (!content.ok()) return UsageError(content.status().message());
+
+  // Automatic checks (DNS, the provider's admin API), shared by every platform's engine.
+  auto checks = SetUpChecks(flows_dir, /*for_conversations=*/true, [](const std::string& line) { Say(line); });
+  if (!checks.ok()) return UsageError(checks.status().message());
+  Say(checks->summary);
 
   StoreOptions store_options;
   store_options.session_ttl_seconds = cfg.engine.session_ttl_seconds;
@@ -180,6 +186,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     }
     EngineOptions eo;
     eo.session_ttl_seconds = cfg.engine.session_ttl_seconds;
+    eo.prober = checks->prober.get();
     eo.anyone_can_answer = cfg.slack.anyone_can_answer;
     slack_engine = std::make_unique<Engine>(*content, sessions, eo);
     TurnHandler handler =
@@ -213,6 +220,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     if (Status s = teams::ValidateTeamsSettings(ts); !s.ok()) return UsageError("teams: " + s.message());
     EngineOptions eo;
     eo.session_ttl_seconds = cfg.engine.session_ttl_seconds;
+    eo.prober = checks->prober.get();
     eo.anyone_can_answer = cfg.teams.anyone_can_answer;
     teams_engine = std::make_unique<Engine>(*content, sessions, eo);
     TurnHandler handler = [engine = teams_engine.get()](const Message& m) { return engine->Handle(m); };
@@ -246,6 +254,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     web_adapter = std::make_unique<web::WebAdapter>(web::WebAdapterOptions{access});
     EngineOptions eo;
     eo.session_ttl_seconds = cfg.engine.session_ttl_seconds;
+    eo.prober = checks->prober.get();
     web_engine = std::make_unique<Engine>(*content, sessions, eo);
     server.Mount("/web/api/turn", meter(*web_adapter),
                  telemetry.Wrap("web", [engine = web_engine.get()](const Message& m) { return engine->Handle(m); }));
