@@ -954,6 +954,9 @@ Result<TurnResult> Engine::Handle(const Message& message) {
   const std::string command_text = Trim(message.text);
   if (message.command == "mailguide" && (command_text == "check" || command_text.rfind("check ", 0) == 0)) {
     std::string arg = Trim(command_text.substr(5));
+    auto limited = RateLimiter(store_, options_.rate_limits).Admit(message.ref, RateKind::kLookup);
+    if (!limited.ok()) return limited.status();
+    if (*limited) return TurnResult{{std::move(**limited)}, TurnStatus::kCompleted};
     Reply r;
     if (!options_.prober) {
       r.title = "Automatic checks are off";
@@ -971,6 +974,7 @@ Result<TurnResult> Engine::Handle(const Message& message) {
     return TurnResult{{std::move(r)}, TurnStatus::kCompleted};
   }
   const std::string key = message.ref.Key();
+  bool admitted = false;  // counted against the rate limits once, whatever the retries
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto loaded = store_.Load(key);
     if (!loaded.ok()) return loaded.status();
@@ -987,6 +991,18 @@ Result<TurnResult> Engine::Handle(const Message& message) {
       panel_pref = *pref;
     }
     StepOutput out = ApplyTurn(content_, options_, session, existing, expired, panel_pref, message);
+    // Rate limits: a turn that starts a case or answers a lookup, over a limit, is answered
+    // politely and changes nothing.
+    const bool fresh = !existing || expired || session.phase == Session::Phase::kDone;
+    const bool starts = out.persist && (out.started_case || (fresh && out.session.phase != Session::Phase::kDone));
+    const bool lookup = !out.persist && (message.command == "smtp-code" || smtp::StartsWithCode(command_text));
+    if (!admitted && (starts || lookup)) {
+      admitted = true;
+      auto limited =
+          RateLimiter(store_, options_.rate_limits).Admit(message.ref, starts ? RateKind::kStart : RateKind::kLookup);
+      if (!limited.ok()) return limited.status();
+      if (*limited) return TurnResult{{std::move(**limited)}, TurnStatus::kCompleted};
+    }
     if (out.persist && options_.prober && !out.probe_target.domain.empty()) {
       ApplyProbeResults(content_, options_, message, options_.prober->Run(out.probe_target, options_.probe_deadline),
                         out);

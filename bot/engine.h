@@ -12,6 +12,7 @@
 #include "bot/content.h"
 #include "bot/message.h"
 #include "bot/probe.h"
+#include "bot/rate_limiter.h"
 #include "bot/session.h"
 #include "bot/session_store.h"
 #include "bot/status.h"
@@ -26,6 +27,8 @@ struct EngineOptions {
   // Automatic checks; null: every check is asked. Not owned; must outlive the engine.
   Prober* prober = nullptr;
   std::chrono::milliseconds probe_deadline{2000};
+  // Case starts and lookups per user and workspace (rate_limiter.h); default: no limits.
+  RateLimits rate_limits;
 };
 
 enum class TurnStatus {

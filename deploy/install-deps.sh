@@ -3,6 +3,7 @@
 # Idempotent: it does nothing (and prints nothing) when everything is present.
 # dnsmasq-base is dnsmasq without its system service: the tests start their own on a free
 # loopback port, and no resolver daemon is left running to take over the machine's DNS.
+# clang and libclang-rt-14-dev build the libFuzzer targets (tests/fuzz/smoke.sh).
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,7 @@ packages=(
   libhiredis-dev catch2
   redis-server openssl
   libc-ares-dev dnsmasq-base
+  clang libclang-rt-14-dev
   chromium
 )
 

@@ -300,7 +300,12 @@ std::vector<json> BuildBlocks(const Reply& reply, const ConversationRef& ref) {
 }
 
 std::string Fallback(const std::string& plain) {
-  std::string text = EscapeMrkdwn(TruncateChars(Trim(plain), kMaxFallbackChars));
+  // Escape, then cut: escaping can make a text five times longer ('&' is "&amp;").
+  std::string text = EscapeMrkdwn(Trim(plain));
+  if (CharCount(text) > kMaxFallbackChars) {
+    const size_t cut = AvoidEntityCut(text, ByteOffsetOfChars(text, kMaxFallbackChars - 1));
+    text = text.substr(0, cut) + "…";
+  }
   return text.empty() ? std::string("mailguide") : text;
 }
 
@@ -637,6 +642,9 @@ Result<Decoded> DecodePayload(std::string_view content_type, std::string_view bo
     if (auto it = form->find("payload"); it != form->end()) return DecodeInteraction(it->second);
     if (form->count("command")) return DecodeCommand(*form);
     return Status::InvalidArgument("form body is neither a slash command nor an interaction");
+  }
+  if (MediaType(content_type) != "application/json") {
+    return Status::InvalidArgument("Content-Type must be application/json or application/x-www-form-urlencoded");
   }
   json j;
   try {

@@ -1,5 +1,6 @@
 #include "adapters/teams/teams_adapter.h"
 
+#include <cctype>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -16,6 +17,16 @@ namespace bot::teams {
 namespace {
 
 using nlohmann::json;
+
+// Teams posts activities as application/json (with a charset parameter or without).
+Status RequireJson(const HttpRequest& request) {
+  std::string type = request.Header("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type != "application/json") return Status::InvalidArgument("Content-Type must be application/json");
+  return Status::Ok();
+}
 
 constexpr size_t kMaxTrustedServiceUrls = 256;
 
@@ -90,6 +101,7 @@ Status TeamsWebhookAdapter::Verify(const HttpRequest& request) {
 }
 
 Result<Inbound> TeamsWebhookAdapter::Decode(const HttpRequest& request) {
+  if (Status s = RequireJson(request); !s.ok()) return s;
   return DecodeActivity(request.body, Endpoint::kWebhook);
 }
 
@@ -171,6 +183,7 @@ Status TeamsBotAdapter::Verify(const HttpRequest& request) {
 }
 
 Result<Inbound> TeamsBotAdapter::Decode(const HttpRequest& request) {
+  if (Status s = RequireJson(request); !s.ok()) return s;
   return DecodeActivity(request.body, Endpoint::kBot);
 }
 

@@ -42,6 +42,11 @@ Status VerifyWebhookHmac(std::string_view security_token, std::string_view autho
   if (raw_body.empty()) return Status::Unauthenticated("empty body cannot be authenticated");
   auto given = Base64Decode(authorization.substr(kScheme.size()));
   if (!given.ok()) return Status::Unauthenticated("HMAC signature is not base64");
+  // Teams sends canonical base64; another spelling of the same bytes (non-zero padding bits)
+  // is not a signature Teams made.
+  if (Base64Encode(*given) != authorization.substr(kScheme.size())) {
+    return Status::Unauthenticated("HMAC signature is not canonical base64");
+  }
   auto mac = Mac(security_token, raw_body);
   if (!mac.ok()) {
     return Status::Internal("MAILGUIDE_TEAMS_WEBHOOK_SECRET is not a base64 security token");

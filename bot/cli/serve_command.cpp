@@ -126,6 +126,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
   options.port = cfg.server.port;
   options.plain_http = cfg.server.plain_http;
   options.http_threads = cfg.server.http_threads;
+  options.limits = cfg.server.limits;
   options.workers = cfg.server.workers;
   options.ready = [&content, &sessions] {
     if (content->flows.flows.empty()) return Status::Unavailable("flows: none loaded");
@@ -187,6 +188,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     EngineOptions eo;
     eo.session_ttl_seconds = cfg.engine.session_ttl_seconds;
     eo.prober = checks->prober.get();
+    eo.rate_limits = cfg.engine.rate_limits;
     eo.anyone_can_answer = cfg.slack.anyone_can_answer;
     slack_engine = std::make_unique<Engine>(*content, sessions, eo);
     TurnHandler handler =
@@ -221,6 +223,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     EngineOptions eo;
     eo.session_ttl_seconds = cfg.engine.session_ttl_seconds;
     eo.prober = checks->prober.get();
+    eo.rate_limits = cfg.engine.rate_limits;
     eo.anyone_can_answer = cfg.teams.anyone_can_answer;
     teams_engine = std::make_unique<Engine>(*content, sessions, eo);
     TurnHandler handler = [engine = teams_engine.get()](const Message& m) { return engine->Handle(m); };
@@ -255,6 +258,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     EngineOptions eo;
     eo.session_ttl_seconds = cfg.engine.session_ttl_seconds;
     eo.prober = checks->prober.get();
+    eo.rate_limits = cfg.engine.rate_limits;
     web_engine = std::make_unique<Engine>(*content, sessions, eo);
     server.Mount("/web/api/turn", meter(*web_adapter),
                  telemetry.Wrap("web", [engine = web_engine.get()](const Message& m) { return engine->Handle(m); }));

@@ -172,6 +172,14 @@ Result<Config> LoadConfig(const ConfigLookup& lookup, const SecretFileReader& re
   l.String("MAILGUIDE_DATA_DIR", c.server.data_dir);
   l.Integer("MAILGUIDE_HTTP_THREADS", c.server.http_threads, 1, 256);
   l.Integer("MAILGUIDE_WORKERS", c.server.workers, 1, 256);
+  l.Integer("MAILGUIDE_MAX_CONNECTIONS", c.server.limits.max_connections, 1, 4096);
+  l.Integer("MAILGUIDE_MAX_CONNECTIONS_PER_IP", c.server.limits.max_connections_per_ip, 0, 4096);
+  int64_t handshake_ms = c.server.limits.handshake_timeout.count();
+  l.Integer<int64_t>("MAILGUIDE_HANDSHAKE_TIMEOUT_MS", handshake_ms, 100, 60000);
+  c.server.limits.handshake_timeout = std::chrono::milliseconds(handshake_ms);
+  int64_t request_ms = c.server.limits.request_timeout.count();
+  l.Integer<int64_t>("MAILGUIDE_REQUEST_TIMEOUT_MS", request_ms, 1000, 300000);
+  c.server.limits.request_timeout = std::chrono::milliseconds(request_ms);
 
   l.String("MAILGUIDE_STORE", c.store.spec);
   if (auto spec = ParseStoreSpec(c.store.spec, c.server.data_dir); !spec.ok()) {
@@ -180,6 +188,8 @@ Result<Config> LoadConfig(const ConfigLookup& lookup, const SecretFileReader& re
 
   l.String("MAILGUIDE_FLOWS", c.engine.flows_dir);
   l.Integer<int64_t>("MAILGUIDE_SESSION_TTL", c.engine.session_ttl_seconds, 60, int64_t{365} * 86400);
+  l.Integer<int64_t>("MAILGUIDE_RATE_USER_PER_MIN", c.engine.rate_limits.user_per_minute, 0, 1000000);
+  l.Integer<int64_t>("MAILGUIDE_RATE_WORKSPACE_PER_MIN", c.engine.rate_limits.workspace_per_minute, 0, 1000000);
 
   c.slack.signing_secret = l.Secret("MAILGUIDE_SLACK_SIGNING_SECRET");
   c.slack.bot_token = l.Secret("MAILGUIDE_SLACK_BOT_TOKEN");

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 
+#include "bot/rate_limiter.h"
+#include "bot/server/limits.h"
 #include "bot/status.h"
 
 namespace bot {
@@ -22,6 +24,8 @@ struct ServerConfig {
   std::string data_dir = "./var";       // MAILGUIDE_DATA_DIR
   int http_threads = 8;                 // MAILGUIDE_HTTP_THREADS: connections served at once
   int workers = 4;                      // MAILGUIDE_WORKERS: turns and deliveries in parallel
+  ConnectionLimits limits;              // MAILGUIDE_MAX_CONNECTIONS, _MAX_CONNECTIONS_PER_IP,
+                                        // _HANDSHAKE_TIMEOUT_MS, _REQUEST_TIMEOUT_MS (limits.h)
 };
 
 struct StoreConfig {
@@ -31,6 +35,7 @@ struct StoreConfig {
 struct EngineConfig {
   std::string flows_dir;                   // MAILGUIDE_FLOWS; "" = the installed flows/
   int64_t session_ttl_seconds = 86400;     // MAILGUIDE_SESSION_TTL
+  RateLimits rate_limits = RateLimits::Serving();  // MAILGUIDE_RATE_USER_PER_MIN, _WORKSPACE_PER_MIN
 };
 
 struct SlackConfig {

@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <condition_variable>
 #include <deque>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "bot/server/request_id.h"
+#include "bot/server/limits.h"
 #include "bot/server/work_queue.h"
 
 namespace bot {
@@ -166,14 +169,14 @@ struct Server::Impl {
     }
   }
 
-  void Handle(const Route& route, const httplib::Request& r, httplib::Response& res) {
+  void Handle(const Route& route, const httplib::Request& r, std::string body, httplib::Response& res) {
     HttpRequest req;
     req.method = r.method;
     req.path = r.path;
     for (const auto& [k, v] : r.headers) {
       if (!IsInternalHeader(k)) req.headers.emplace(k, v);
     }
-    req.body = r.body;
+    req.body = std::move(body);
     req.remote_addr = r.remote_addr;
     req.received_at = options.clock();
     const std::string who = std::string(route.adapter->Name()) + ": " + r.method + " " + r.path + " from " +
@@ -247,6 +250,7 @@ struct Server::Impl {
   KeyedWorkQueue queue;
   std::vector<std::unique_ptr<Route>> routes;  // stable addresses: handlers capture them
   std::vector<std::pair<std::string, std::function<HttpResponse(const HttpRequest&)>>> pages;  // MountPage
+  std::unique_ptr<ConnectionGuard> guard;  // TLS only; outlives `http` and its connections
   std::unique_ptr<httplib::Server> http;
   std::thread listener;
   std::atomic<bool> listener_done{false};
@@ -280,6 +284,7 @@ Status Server::Start() {
     d.http = std::make_unique<httplib::Server>();
   } else {
     std::string error;
+    d.guard = std::make_unique<ConnectionGuard>(o.limits, o.max_body_bytes, [&d](const std::string& l) { d.Log(l); });
     auto setup = [&](SSL_CTX& ctx) {
       // TLS 1.2 is Slack's floor and the oldest version without known protocol breaks.
       SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
@@ -296,6 +301,10 @@ Status Server::Start() {
         error = "the TLS key " + o.tls_key + " does not match the certificate " + o.tls_cert;
         return false;
       }
+      if (!d.guard->Attach(&ctx)) {
+        error = "cannot install the TLS connection limits";
+        return false;
+      }
       return true;
     };
     auto ssl = std::make_unique<httplib::SSLServer>(setup);
@@ -305,32 +314,47 @@ Status Server::Start() {
     d.http = std::move(ssl);
   }
   httplib::Server& svr = *d.http;
-  const int threads = std::max(1, o.http_threads);
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  // Connection limits (limits.h; the numbers are measured in HARDENING.md).
+  const ConnectionLimits& lim = o.limits;
+  const size_t warm = static_cast<size_t>(std::max(1, o.http_threads));
+  const size_t most = std::max(warm, static_cast<size_t>(std::max(1, lim.max_connections)));
+  svr.new_task_queue = [warm, most] { return NewElasticThreadPool(warm, most); };
+  auto listen_fd = std::make_shared<int>(-1);  // for the backlog below
+  svr.set_socket_options([defer = lim.defer_accept_seconds, listen_fd](int fd) {
+    ApplyListenSocketOptions(fd, defer);
+    *listen_fd = fd;
+  });
   svr.set_tcp_nodelay(true);  // without it every answer waits ~40 ms on Nagle vs delayed ACK
   svr.set_payload_max_length(o.max_body_bytes);
-  svr.set_read_timeout(5, 0);
-  svr.set_write_timeout(5, 0);
-  svr.set_keep_alive_timeout(3);  // also bounds how long an idle connection delays shutdown
-  svr.set_keep_alive_max_count(100);
+  svr.set_read_timeout(lim.read_timeout_seconds, 0);
+  svr.set_write_timeout(lim.write_timeout_seconds, 0);
+  svr.set_keep_alive_timeout(lim.keep_alive_seconds);  // also bounds how long an idle connection delays shutdown
+  svr.set_keep_alive_max_count(lim.keep_alive_max_requests);
 
   const size_t max_body = o.max_body_bytes;
-  svr.set_pre_routing_handler([max_body](const httplib::Request& req, httplib::Response& res) {
+  svr.set_pre_routing_handler([&d, max_body](const httplib::Request& req, httplib::Response& res) {
+    if (d.guard) d.guard->RequestHeadersRead(req.remote_addr, req.remote_port);  // restarts its deadline
     BeginTrace(req);  // for X-Request-Id and the latency in on_request
     // Runs before the body is read: refuse what must never be read.
-    if (req.has_header("Transfer-Encoding")) {
-      res.status = 411;
-      res.set_content("chunked request bodies are not accepted; send Content-Length\n", "text/plain");
+    // The unread body stays in the stream: answer, log one line and close the connection.
+    auto refuse = [&](int status, const std::string& why) {
+      d.Log("server: " + req.method + " " + req.path + " from " + req.remote_addr + " refused: " + why);
+      res.status = status;
+      res.set_header("Connection", "close");
+      res.set_content(why + "\n", "text/plain");
       return httplib::Server::HandlerResponse::Handled;
+    };
+    if (req.has_header("Transfer-Encoding")) {
+      return refuse(411, "chunked request bodies are not accepted; send Content-Length");
     }
     if (req.has_header("Content-Length")) {
       const std::string len = req.get_header_value("Content-Length");
       size_t n = 0;
       auto [p, ec] = std::from_chars(len.data(), len.data() + len.size(), n);
-      if (ec != std::errc() || p != len.data() + len.size() || n > max_body) {
-        res.status = 413;
-        res.set_content("request body too large\n", "text/plain");
-        return httplib::Server::HandlerResponse::Handled;
+      if (ec != std::errc() || p != len.data() + len.size()) return refuse(400, "malformed Content-Length");
+      if (n > max_body) {
+        return refuse(413, "request body too large (" + std::to_string(n) + " bytes; the limit is " +
+                               std::to_string(max_body) + ")");
       }
     }
     return httplib::Server::HandlerResponse::Unhandled;
@@ -367,8 +391,18 @@ Status Server::Start() {
   });
   for (const auto& route : d.routes) {
     Route* r = route.get();
-    svr.Post(EscapeRegex(r->path),
-             [&d, r](const httplib::Request& req, httplib::Response& res) { d.Handle(*r, req, res); });
+    // The body is read here, not by httplib: its own reading parses form bodies and refuses
+    // those over 8 KiB with 413 (CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH), and Slack's
+    // interaction payloads, which carry the clicked message, are often larger.
+    svr.Post(EscapeRegex(r->path), [&d, r](const httplib::Request& req, httplib::Response& res,
+                                           const httplib::ContentReader& read) {
+      std::string body;
+      read([&body](const char* data, size_t n) {
+        body.append(data, n);
+        return true;
+      });
+      d.Handle(*r, req, std::move(body), res);
+    });
   }
 
   for (const auto& [path, page] : d.pages) {
@@ -394,6 +428,10 @@ Status Server::Start() {
                                " (in use, or not an address of this machine)");
   }
   d.bound_port = port;
+  // httplib 0.11.4 listens with a backlog of 5: 64 clients connecting at once overflow it,
+  // and a dropped SYN is retried after 1 s (p99 1.1-1.2 s at 64 connections in
+  // tests/bench/README.md). Linux lets listen() on a listening socket raise it.
+  if (*listen_fd >= 0) ::listen(*listen_fd, SOMAXCONN);
   // Bound means connections already queue in the backlog: callers need not wait for the
   // accept loop to start.
   d.listener = std::thread([&d, &svr] {

@@ -13,6 +13,7 @@
 #include "bot/adapter.h"
 #include "bot/clock.h"
 #include "bot/engine.h"
+#include "bot/server/limits.h"
 #include "bot/status.h"
 
 namespace bot {
@@ -36,7 +37,8 @@ struct ServerOptions {
   bool plain_http = false;                // true: no TLS (behind a TLS-terminating proxy)
   std::string tls_cert;                   // PEM chain and key; required unless plain_http
   std::string tls_key;
-  int http_threads = 8;                   // connections served at once (each holds a thread)
+  int http_threads = 8;                   // threads kept for connections (each holds one)
+  ConnectionLimits limits;                // more threads on demand, caps and timeouts (limits.h)
   int workers = 4;                        // turns and deliveries run in parallel
   size_t max_body_bytes = 1 << 20;        // larger bodies are refused before they are read
   // How long a request answered inline (a slash command) waits for its turn before it is

@@ -18,6 +18,7 @@
 #include "bot/server/tls.h"
 #include "support/fake_slack_api.h"
 #include "support/process.h"
+#include "support/test_log.h"
 
 namespace bot::testing {
 
@@ -143,6 +144,7 @@ class SlackServerFixture {
 
  private:
   void AddLog(const std::string& line) {
+    AppendTestLog("slack-server", line);
     std::lock_guard<std::mutex> lock(mu_);
     logs_.push_back(line);
   }

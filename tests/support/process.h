@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "support/paths.h"
+#include "support/test_log.h"
 
 namespace bot::testing {
 
@@ -65,6 +66,7 @@ inline ProcessResult RunMailguide(const std::vector<std::string>& args, const st
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = ReadFile(out);
   r.err = ReadFile(err);
+  AppendTestLog("mailguide-cli", r.err);
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include "support/block_kit_checker.h"
 #include "support/paths.h"
 #include "support/recording_http_client.h"
+#include "support/test_log.h"
 
 namespace {
 
@@ -40,7 +41,10 @@ struct Harness {
     o.bot_token = "xoxb-1-secret";
     o.api_url = "https://slack.test/api/";
     o.clock = [] { return int64_t{1700000000}; };
-    o.log = [this](const std::string& l) { logs.push_back(l); };
+    o.log = [this](const std::string& l) {
+      bot::testing::AppendTestLog("slack-adapter", l);
+      logs.push_back(l);
+    };
     o.sleep = [this](std::chrono::milliseconds d) { sleeps.push_back(d); };
     o.defer = [this](const std::string& key, std::function<void()> task) { deferred.emplace_back(key, std::move(task)); };
     adapter = std::make_unique<SlackAdapter>(o, http);

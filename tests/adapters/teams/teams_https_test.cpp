@@ -88,6 +88,7 @@ class TeamsHttpsFixture {
     so.workers = 2;
     so.http_threads = 4;
     so.log = [this](const std::string& line) {
+      bot::testing::AppendTestLog("teams-server", line);
       std::lock_guard<std::mutex> lock(log_mu_);
       log_.push_back(line);
     };
