@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,5 +31,18 @@ inline std::vector<std::string_view> SplitN(std::string_view input, char sep, si
 
 // A failed property: abort so libFuzzer records the input.
 [[noreturn]] inline void Fail() { __builtin_trap(); }
+
+}  // namespace bot::fuzz
+
+// Checks a property of the code under test; says which one failed before aborting.
+#define FUZZ_CHECK(cond)                                                                   \
+  do {                                                                                     \
+    if (!(cond)) {                                                                         \
+      std::fprintf(stderr, "property failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);    \
+      bot::fuzz::Fail();                                                                   \
+    }                                                                                      \
+  } while (0)
+
+namespace bot::fuzz {
 
 }  // namespace bot::fuzz

@@ -2,6 +2,7 @@
 // interactivity payloads. The first byte picks the Content-Type. Whatever decodes is echoed
 // into a reply and rendered to Block Kit, which must serialise (valid UTF-8) and stay within
 // Slack's limits.
+#include <cstdio>
 #include <string>
 
 #include "adapters/slack/slack_json.h"
@@ -9,18 +10,29 @@
 
 namespace {
 
+void Over(const char* what, size_t n) {
+  fprintf(stderr, "fuzz_slack_payload: %s is %zu\n", what, n);
+  bot::fuzz::Fail();
+}
+
 void CheckLimits(const nlohmann::json& message) {
   using namespace bot::slack;
   const auto& blocks = message.at("blocks");
-  if (blocks.size() > kMaxBlocks) bot::fuzz::Fail();
-  if (CharCount(message.at("text").get<std::string>()) > kMaxFallbackChars) bot::fuzz::Fail();
+  if (blocks.size() > kMaxBlocks) Over("blocks", blocks.size());
+  if (size_t n = CharCount(message.at("text").get<std::string>()); n > kMaxFallbackChars) Over("fallback text", n);
   for (const auto& b : blocks) {
-    if (b.value("type", "") == "section" && b.contains("text") &&
-        CharCount(b["text"].value("text", "")) > kMaxSectionChars) {
-      bot::fuzz::Fail();
+    const std::string type = b.value("type", "");
+    if (type == "section" && b.contains("text")) {
+      if (size_t n = CharCount(b["text"].value("text", "")); n > kMaxSectionChars) Over("section text", n);
     }
-    if (b.value("type", "") == "header" && CharCount(b["text"].value("text", "")) > kMaxHeaderChars) {
-      bot::fuzz::Fail();
+    if (type == "header") {
+      if (size_t n = CharCount(b["text"].value("text", "")); n > kMaxHeaderChars) Over("header text", n);
+    }
+    if (type == "actions") {
+      for (const auto& e : b.value("elements", nlohmann::json::array())) {
+        if (size_t n = CharCount(e["text"].value("text", "")); n > kMaxButtonTextChars) Over("button text", n);
+        if (size_t n = CharCount(e.value("value", "")); n > kMaxButtonValueChars) Over("button value", n);
+      }
     }
   }
 }

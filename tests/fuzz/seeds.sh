@@ -89,3 +89,11 @@ for f in "$root"/flows/*.json; do
     *) seed fuzz_flow "check-$name" 000 "$f"; seed fuzz_flow "load-$name" 001 "$f" ;;
   esac
 done
+
+# Inputs of past findings, kept as regression seeds.
+for d in "$root"/tests/fuzz/regressions/*/; do
+  [ -d "$d" ] || continue
+  name=$(basename "$d")
+  mkdir -p "$out/$name"
+  cp "$d"* "$out/$name/"
+done
