@@ -27,14 +27,6 @@ struct CheckOptions {
   std::string token_reason;
 };
 
-const char* OutcomeText(ProbeResult::Outcome o) {
-  switch (o) {
-    case ProbeResult::Outcome::kPass: return "pass";
-    case ProbeResult::Outcome::kFail: return "fail";
-    case ProbeResult::Outcome::kUnknown: return "unknown";
-  }
-  return "unknown";
-}
 
 std::string Quoted(const std::string& s) { return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
@@ -62,7 +54,7 @@ int RunCheck(const GlobalOptions& global, const CheckOptions& opts) {
     std::string out = "{\"target\": " + Quoted(name) + ", \"checks\": [";
     for (size_t i = 0; i < results.size(); ++i) {
       const auto& r = results[i];
-      out += (i ? ", " : "") + std::string("{\"id\": ") + Quoted(r.id) + ", \"status\": \"" + OutcomeText(r.outcome) +
+      out += (i ? ", " : "") + std::string("{\"id\": ") + Quoted(r.id) + ", \"status\": \"" + OutcomeName(r.outcome) +
              "\", \"detail\": " + Quoted(r.detail) + "}";
     }
     out += "]}\n";
@@ -72,7 +64,7 @@ int RunCheck(const GlobalOptions& global, const CheckOptions& opts) {
     std::printf("%s\n", name.c_str());
     for (const auto& r : results) {
       (r.outcome == ProbeResult::Outcome::kPass ? pass : r.outcome == ProbeResult::Outcome::kFail ? fail : unknown)++;
-      std::printf("  %-8s %-20s %s\n", OutcomeText(r.outcome), r.id.c_str(), r.detail.c_str());
+      std::printf("  %-8s %-20s %s\n", OutcomeName(r.outcome), r.id.c_str(), r.detail.c_str());
     }
     std::printf("%d pass, %d fail, %d unknown\n", pass, fail, unknown);
     if (!opts.token_reason.empty()) {
