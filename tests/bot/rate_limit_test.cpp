@@ -1,6 +1,7 @@
 // Rate limits on case starts and lookups (bot/rate_limiter.h and the engine's hook): per user
 // and per workspace, a polite reply when exceeded, nothing changed, counted in the store.
 #include <catch2/catch.hpp>
+#include <unistd.h>
 
 #include <map>
 #include <memory>
@@ -12,6 +13,10 @@
 #include "bot/rate_limiter.h"
 #include "bot/server/config.h"
 #include "bot/store/sqlite_session_store.h"
+#ifdef BOT_WITH_REDIS
+#include "bot/store/redis_session_store.h"
+#include "support/redis_server.h"
+#endif
 #include "support/engine_harness.h"
 #include "support/process.h"
 
@@ -178,6 +183,43 @@ TEST_CASE("rate limits: counted in the store, so engines sharing it (replicas) s
   CHECK(IsPolite(say(a, "t3")));
   CHECK(IsPolite(say(b, "t4")));
 }
+
+#ifdef BOT_WITH_REDIS
+TEST_CASE("rate limits: with Redis, two replicas (two stores on one server) share the counts", "[rate][redis]") {
+  bot::testing::RedisServer& server = bot::testing::RedisServer::Shared();
+  int64_t now = 1700000000 + 3600 * 7;  // a window of its own on the shared server
+  auto open = [&] {
+    bot::RedisStoreOptions o;
+    o.host = server.host();
+    o.port = server.port();
+    o.key_prefix = "rate-test-" + std::to_string(::getpid()) + ":";
+    auto store = bot::RedisSessionStore::Open(o, [&now] { return now; });
+    REQUIRE(store.ok());
+    return std::move(store).value();
+  };
+  auto first = open();
+  auto second = open();
+  EngineOptions o;
+  o.clock = [&now] { return now; };
+  o.rate_limits = RateLimits{2, 0, 60};
+  Engine a(ShippedContent(), *first, o);
+  Engine b(ShippedContent(), *second, o);
+  auto lookup = [](Engine& e, const std::string& thread) {
+    Message m = World::Msg("U1", thread);
+    m.command = "smtp-code";
+    m.text = "550 5.1.1";
+    auto r = e.Handle(m);
+    REQUIRE(r.ok());
+    return *r;
+  };
+  CHECK_FALSE(IsPolite(lookup(a, "t1")));
+  CHECK_FALSE(IsPolite(lookup(b, "t2")));
+  CHECK(IsPolite(lookup(a, "t3")));
+  CHECK(IsPolite(lookup(b, "t4")));
+  now += 60;
+  CHECK_FALSE(IsPolite(lookup(b, "t5")));
+}
+#endif
 
 TEST_CASE("rate limits: MAILGUIDE_RATE_* configure them, with documented defaults", "[rate][config]") {
   auto load = [](std::map<std::string, std::string> env) {
