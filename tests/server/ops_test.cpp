@@ -70,7 +70,7 @@ TEST_CASE("every answer carries an X-Request-Id and is observed once, 404s inclu
   CHECK(seen[4].status == 503);
 }
 
-TEST_CASE("--config keys are the MAILGUIDE_* names in lower case; unknown keys are named", "[ops]") {
+TEST_CASE("config file keys are the MAILGUIDE_* names in lower case; unknown keys are named", "[ops]") {
   auto good = bot::ParseConfigJson(
       R"({"listen": "0.0.0.0:8443", "mailguide_store": "memory", "plain_http": true, "session_ttl": 3600,
           "slack_signing_secret_file": "/run/secrets/slack", "dns_server": null})",
