@@ -65,7 +65,8 @@ class SessionStore {
   // Counts one hit against `key` in the current fixed window; returns the count so far.
   virtual Result<int64_t> CountHit(const std::string& key, int64_t window_seconds) = 0;
 
-  // Outcomes of conversations last updated in [since, until].
+  // Outcomes of every case (each conversation may hold several over time, one after another)
+  // last updated in [since, until].
   virtual Result<std::vector<OutcomeRecord>> Outcomes(int64_t since, int64_t until) = 0;
 
   // Ok when the store is reachable (for /readyz).
