@@ -8,21 +8,6 @@ namespace bot {
 namespace {
 
 // Kept in step with SqliteSessionStore's checks, so every store rejects the same calls.
-Status CheckCommit(const Session& session, int64_t expected_version) {
-  if (session.key.empty()) return Status::InvalidArgument("cannot store a session with an empty key");
-  if (expected_version < 0) {
-    return Status::InvalidArgument("expected_version must be 0 (new session) or the loaded version, got " +
-                                   std::to_string(expected_version));
-  }
-  if (session.version != expected_version + 1) {
-    return Status::InvalidArgument("session.version must be expected_version + 1 (" +
-                                   std::to_string(expected_version + 1) + "), got " +
-                                   std::to_string(session.version));
-  }
-  return Status::Ok();
-}
-
-int64_t WindowStart(int64_t now, int64_t window) { return now - (((now % window) + window) % window); }
 
 }  // namespace
 
@@ -41,7 +26,7 @@ Result<std::optional<Session>> MemorySessionStore::Load(const std::string& key) 
 
 Status MemorySessionStore::Commit(const Session& session, int64_t expected_version,
                                   const TurnRecord& turn) {
-  if (Status s = CheckCommit(session, expected_version); !s.ok()) return s;
+  if (Status s = CheckCommitArguments(session, expected_version); !s.ok()) return s;
   std::string bytes = EncodeSession(session);
   std::lock_guard lock(mu_);
   auto it = sessions_.find(session.key);

@@ -73,4 +73,11 @@ class SessionStore {
   virtual Status Ping() = 0;
 };
 
+// For implementations: the argument rules every Commit enforces the same way (a non-empty
+// key; session.version == expected_version + 1), as InvalidArgument.
+Status CheckCommitArguments(const Session& session, int64_t expected_version);
+
+// For implementations: the start of the fixed window of `window` seconds holding `now`.
+inline int64_t WindowStart(int64_t now, int64_t window) { return now - (((now % window) + window) % window); }
+
 }  // namespace bot

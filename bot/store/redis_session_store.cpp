@@ -116,21 +116,6 @@ std::string Sha1Hex(std::string_view text) {
 }
 
 // Kept in step with the memory and SQLite stores' checks, so every store rejects the same calls.
-Status CheckCommit(const Session& session, int64_t expected_version) {
-  if (session.key.empty()) return Status::InvalidArgument("cannot store a session with an empty key");
-  if (expected_version < 0) {
-    return Status::InvalidArgument("expected_version must be 0 (new session) or the loaded version, got " +
-                                   std::to_string(expected_version));
-  }
-  if (session.version != expected_version + 1) {
-    return Status::InvalidArgument("session.version must be expected_version + 1 (" +
-                                   std::to_string(expected_version + 1) + "), got " +
-                                   std::to_string(session.version));
-  }
-  return Status::Ok();
-}
-
-int64_t WindowStart(int64_t now, int64_t window) { return now - (((now % window) + window) % window); }
 
 std::string EncodeTurn(const TurnRecord& t) {
   return json::array({t.at, t.user, t.step, t.input, t.result})
@@ -514,7 +499,7 @@ Result<std::optional<Session>> RedisSessionStore::Load(const std::string& key) {
 }
 
 Status RedisSessionStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) {
-  if (Status s = CheckCommit(session, expected_version); !s.ok()) return s;
+  if (Status s = CheckCommitArguments(session, expected_version); !s.ok()) return s;
   const int64_t now = impl_->clock();
   const int64_t retention = impl_->options.retention_seconds;
   Result<Reply> r = impl_->RunScript(

@@ -84,21 +84,6 @@ PRAGMA user_version = 2;
 )sql";
 
 // Kept in step with MemorySessionStore's checks, so every store rejects the same calls.
-Status CheckCommit(const Session& session, int64_t expected_version) {
-  if (session.key.empty()) return Status::InvalidArgument("cannot store a session with an empty key");
-  if (expected_version < 0) {
-    return Status::InvalidArgument("expected_version must be 0 (new session) or the loaded version, got " +
-                                   std::to_string(expected_version));
-  }
-  if (session.version != expected_version + 1) {
-    return Status::InvalidArgument("session.version must be expected_version + 1 (" +
-                                   std::to_string(expected_version + 1) + "), got " +
-                                   std::to_string(session.version));
-  }
-  return Status::Ok();
-}
-
-int64_t WindowStart(int64_t now, int64_t window) { return now - (((now % window) + window) % window); }
 
 // One use of a prepared statement: binds, steps, reads columns, and resets the statement
 // when it goes out of scope so it can be reused.
@@ -469,7 +454,7 @@ Result<std::optional<Session>> SqliteSessionStore::Load(const std::string& key) 
 }
 
 Status SqliteSessionStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) {
-  if (Status s = CheckCommit(session, expected_version); !s.ok()) return s;
+  if (Status s = CheckCommitArguments(session, expected_version); !s.ok()) return s;
   const std::string bytes = EncodeSession(session);
   const int64_t now = impl_->clock();
   std::lock_guard lock(impl_->mu);
