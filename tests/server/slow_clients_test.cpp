@@ -223,7 +223,8 @@ TEST_CASE("slow clients: one address holds at most max_connections_per_ip connec
   }));
   CHECK(bot::testing::WaitUntil([&] {
     for (const auto& line : f.logs()) {
-      if (line.find("refused 1 over 4 per address (last from 127.0.0.40)") != std::string::npos) return true;
+      // The count depends on how many retries above met the cap before the slots came back.
+      if (line.find(" over 4 per address (last from 127.0.0.40)") != std::string::npos) return true;
     }
     return false;
   }));
