@@ -170,6 +170,9 @@ class Turn {
     out_.replies.push_back(std::move(r));
     return out_.replies.back();
   }
+  // A case is identified by its conversation and start time, so a new case in the same
+  // conversation must not share the previous one's second.
+  int64_t NewCaseTime() const { return std::max(options_.clock(), s().created_at + 1); }
   void Stateless(TurnStatus status) {
     out_.persist = false;
     out_.status = status;
@@ -304,7 +307,7 @@ void Turn::StartCase(const std::string& section, const std::string& panel_hint) 
   Session fresh;
   fresh.key = s().key;
   fresh.version = s().version;
-  fresh.created_at = options_.clock();
+  fresh.created_at = NewCaseTime();
   fresh.owner = message_.ref.user;
   fresh.flow = flow->id;
   fresh.flow_version = flow->version;
@@ -840,7 +843,7 @@ StepOutput Turn::Run(const Session& in, bool existing, bool expired, const std::
   Session fresh;
   fresh.key = in.key;
   fresh.version = in.version;
-  fresh.created_at = options_.clock();
+  fresh.created_at = NewCaseTime();
   fresh.owner = message_.ref.user;
   out_.session = std::move(fresh);
   std::string email = EmailIn(text);
