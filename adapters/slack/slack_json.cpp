@@ -540,8 +540,9 @@ Result<Decoded> DecodeCommand(const std::map<std::string, std::string>& form) {
   const std::string name = d.command.rfind('/', 0) == 0 ? d.command.substr(1) : d.command;
   if (name == "smtp-code" || name == "mailguide") m.command = name;
   m.text = get("text");
-  const std::string trigger = get("trigger_id");
-  if (!trigger.empty()) m.event_id = "cmd:" + trigger;
+  // No event id: Slack never retries a slash command (a late answer is an operation_timeout
+  // for the user, not a second delivery), so there is nothing to drop as a repeat, and a claim
+  // would cost every command an fsynced store write.
   return d;
 }
 
