@@ -355,7 +355,7 @@ std::vector<FlowError> CheckFlowDir(const std::string& dir) {
     try {
       out = json::parse(buf.str());
       return true;
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a too-large number
       errors.push_back({p.string(), "$", std::string("not valid JSON: ") + e.what()});
       return false;
     }

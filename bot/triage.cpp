@@ -689,7 +689,7 @@ Result<Triage> Triage::FromJsonText(std::string_view json_text, const std::strin
     auto model = loader.Load(root);
     if (!model.ok()) return model.status();
     return Triage(std::move(model).value());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range for a too-large number
     // e.what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
     std::string what = e.what();
     if (auto p = what.find("] "); p != std::string::npos) what = what.substr(p + 2);

@@ -264,7 +264,7 @@ Result<Knowledge> Knowledge::Load(const std::string& flows_dir) {
     json doc;
     try {
       doc = json::parse(ss.str());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a too-large number
       return Status::InvalidArgument(f.string() + ": not valid JSON: " + e.what());
     } catch (const std::exception& e) {
       return Status::InvalidArgument(f.string() + ": " + e.what());

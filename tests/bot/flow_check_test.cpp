@@ -127,6 +127,13 @@ TEST_CASE("checks a directory: bad JSON, duplicate flow ids and sections without
     for (const auto& e : errors) missing |= e.reason.find("section 'sending' has no flow file") != std::string::npos;
     CHECK(missing);
   }
+  SECTION("a number too large for a double is invalid JSON, not an exception (fuzz finding)") {
+    d.Write("sending.json", "{\"id\": \"sending\", \"version\": 4444474e04442}");
+    auto errors = bot::CheckFlowDir(d.dir.string());
+    REQUIRE_FALSE(errors.empty());
+    CHECK(errors.front().file == (d.dir / "sending.json").string());
+    CHECK(errors.front().reason.find("not valid JSON") != std::string::npos);
+  }
   SECTION("two files with one id") {
     fs::copy_file(d.dir / "webmail.json", d.dir / "webmail-copy.json");
     auto errors = bot::CheckFlowDir(d.dir.string());
