@@ -43,6 +43,16 @@ class Adapter {
 
   // Sends the replies through the platform's API; called from a worker thread.
   virtual Status Deliver(const Message& message, const TurnResult& turn) = 0;
+
+  // Shows `interim` ("Checking example.com…") while the rest of the turn runs; Deliver then
+  // puts the turn's first reply in its place where the platform allows. Called from a worker
+  // thread, at most once per turn, before Deliver. False when this platform cannot show it:
+  // the answer then simply comes when it is ready (an inline turn keeps its request waiting).
+  virtual bool ShowProgress(const Message& message, const Reply& interim) {
+    (void)message;
+    (void)interim;
+    return false;
+  }
 };
 
 }  // namespace bot

@@ -196,8 +196,12 @@ Reply Turn::HelpReply() const {
       "checks run out.");
   r.checklist = {"/mailguide webmail, /mailguide receiving or /mailguide sending: start a guided check",
                  "/mailguide followed by the problem in your own words: I pick the right checks",
-                 "/smtp-code 550 5.7.26, or /smtp-code with a pasted bounce: what it means and what to check",
-                 "During a check: yes, no, skip, back, restart, cancel, help"};
+                 "/smtp-code 550 5.7.26, or /smtp-code with a pasted bounce: what it means and what to check"};
+  if (options_.prober) {
+    r.checklist.push_back("/mailguide check example.com (or a mailbox): its DNS records and mailbox, checked for you");
+    r.checklist.push_back("/mailguide token alice@example.com why: an email token, given privately");
+  }
+  r.checklist.push_back("During a check: yes, no, skip, back, restart, cancel, help");
   for (const auto& f : flows().flows) r.choices.push_back({f.symptom, "start:" + f.id, Choice::Style::kDefault});
   return r;
 }
@@ -905,6 +909,15 @@ StepOutput Turn::WithProbes(StepOutput out, const std::vector<ProbeResult>& resu
   return std::move(out_);
 }
 
+// Shown while the probes run, where the platform can show something before the answer.
+Reply CheckingReply(const ProbeTarget& target) {
+  Reply r;
+  r.title = "Checking " + (target.mailbox.empty() ? target.domain : target.mailbox) + "…";
+  r.paragraphs = {"Looking at its DNS records and at the mailbox on the mail service. The results take this "
+                  "message's place in a few seconds."};
+  return r;
+}
+
 // A one-off report of every probe, for "/mailguide check DOMAIN".
 Reply ProbeReport(const ProbeTarget& target, const std::vector<ProbeResult>& results) {
   Reply r;
@@ -947,37 +960,85 @@ void ApplyProbeResults(const Content& content, const EngineOptions& options, con
 Engine::Engine(const Content& content, SessionStore& store, EngineOptions options)
     : content_(content), store_(store), options_(std::move(options)) {}
 
-Result<TurnResult> Engine::Handle(const Message& message) {
+// "/mailguide check DOMAIN|MAILBOX": every probe, one report, no conversation.
+Reply Engine::CheckCommand(const std::string& arg, const Progress& progress) {
+  Reply r;
+  if (!options_.prober) {
+    r.title = "Automatic checks are off";
+    r.paragraphs = {"The operator has not configured automatic checks for this bot."};
+  } else if (arg.empty() || arg.find('.') == std::string::npos || arg.find(' ') != std::string::npos) {
+    r.title = "Check what?";
+    r.paragraphs = {"Give a domain or a mailbox: /mailguide check example.com or /mailguide check alice@example.com"};
+  } else {
+    ProbeTarget target;
+    std::string email = EmailIn(arg);
+    target.mailbox = email;
+    target.domain = email.empty() ? Lower(arg) : email.substr(email.find('@') + 1);
+    if (progress) progress(CheckingReply(target));
+    r = ProbeReport(target, options_.prober->Run(target, options_.probe_deadline));
+  }
+  return r;
+}
+
+// "/mailguide token MAILBOX REASON": an email token from the provider, for the asker's eyes only.
+Reply Engine::TokenCommand(const Message& message, const std::string& arg) {
+  Reply r;
+  r.ephemeral = true;
+  const std::string usage = "/mailguide token alice@example.com why you need it (the provider records the reason)";
+  const size_t space = arg.find(' ');
+  const std::string mailbox = EmailIn(arg.substr(0, space));
+  const std::string reason = space == std::string::npos ? "" : Trim(arg.substr(space + 1));
+  if (!options_.prober) {
+    r.title = "Automatic checks are off";
+    r.paragraphs = {"The operator has not connected this bot to the mail service, so it cannot make email tokens."};
+  } else if (!message.private_conversation) {
+    r.title = "Ask for tokens privately";
+    r.paragraphs = {"An email token signs in to the mailbox like a password, so I only give one where nobody else "
+                    "reads along: in a direct message with me, or with the slash command in Slack (only you see "
+                    "its answer)."};
+  } else if (mailbox.empty() || mailbox.size() != arg.substr(0, space).size() || reason.empty()) {
+    r.title = "A token for which mailbox, and why?";
+    r.paragraphs = {"Give the mailbox and the reason: " + usage};
+  } else {
+    auto token = options_.prober->GenerateToken(mailbox, reason);
+    if (!token.ok()) {
+      r.title = "No token for " + mailbox;
+      r.paragraphs = {token.status().message()};
+    } else {
+      r.title = "Email token for " + mailbox;
+      std::string terms = "Single use";
+      if (token->duration_hours > 0) terms += ", valid for " + std::to_string(token->duration_hours) + " h";
+      r.paragraphs = {terms + ". Sign in to webmail as " + mailbox +
+                      " with it on a separate device to see whether the problem follows the mailbox or stays "
+                      "with the user's device. Treat it like a password."};
+      r.preformatted = token->token;
+      if (!token->audit.empty()) r.facts = {{"Audit id", token->audit}};
+      r.confidential = true;
+    }
+  }
+  return r;
+}
+
+Result<TurnResult> Engine::Handle(const Message& message, const Progress& progress) {
   if (!message.event_id.empty()) {
     auto first = store_.ClaimEvent(message.event_id, options_.event_ttl_seconds);
     if (!first.ok()) return first.status();
     if (!*first) return TurnResult{{}, TurnStatus::kIgnored};
   }
-  // "/mailguide check DOMAIN|MAILBOX": every probe, one report, no conversation.
   const std::string command_text = Trim(message.text);
-  if (message.command == "mailguide" && (command_text == "check" || command_text.rfind("check ", 0) == 0)) {
-    std::string arg = Trim(command_text.substr(5));
+  for (const char* word : {"check", "token"}) {
+    const std::string w = word;
+    if (message.command != "mailguide" || (command_text != w && command_text.rfind(w + " ", 0) != 0)) continue;
     auto limited = RateLimiter(store_, options_.rate_limits).Admit(message.ref, RateKind::kLookup);
     if (!limited.ok()) return limited.status();
     if (*limited) return TurnResult{{std::move(**limited)}, TurnStatus::kCompleted};
-    Reply r;
-    if (!options_.prober) {
-      r.title = "Automatic checks are off";
-      r.paragraphs = {"The operator has not configured automatic checks for this bot."};
-    } else if (arg.empty() || arg.find('.') == std::string::npos || arg.find(' ') != std::string::npos) {
-      r.title = "Check what?";
-      r.paragraphs = {"Give a domain or a mailbox: /mailguide check example.com or /mailguide check alice@example.com"};
-    } else {
-      ProbeTarget target;
-      std::string email = EmailIn(arg);
-      target.mailbox = email;
-      target.domain = email.empty() ? Lower(arg) : email.substr(email.find('@') + 1);
-      r = ProbeReport(target, options_.prober->Run(target, options_.probe_deadline));
-    }
+    const std::string arg = Trim(command_text.substr(w.size()));
+    Reply r = w == "check" ? CheckCommand(arg, progress) : TokenCommand(message, arg);
     return TurnResult{{std::move(r)}, TurnStatus::kCompleted};
   }
   const std::string key = message.ref.Key();
-  bool admitted = false;  // counted against the rate limits once, whatever the retries
+  bool admitted = false;        // counted against the rate limits once, whatever the retries
+  bool progress_shown = false;  // likewise the interim reply, shown once
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto loaded = store_.Load(key);
     if (!loaded.ok()) return loaded.status();
@@ -1007,6 +1068,10 @@ Result<TurnResult> Engine::Handle(const Message& message) {
       if (*limited) return TurnResult{{std::move(**limited)}, TurnStatus::kCompleted};
     }
     if (out.persist && options_.prober && !out.probe_target.domain.empty()) {
+      if (progress && !progress_shown) {
+        progress_shown = true;
+        progress(CheckingReply(out.probe_target));
+      }
       ApplyProbeResults(content_, options_, message, options_.prober->Run(out.probe_target, options_.probe_deadline),
                         out);
       for (auto& r : out.replies) {

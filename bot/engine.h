@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,11 @@ StepOutput ApplyTurn(const Content& content, const EngineOptions& options, const
 void ApplyProbeResults(const Content& content, const EngineOptions& options, const Message& message,
                        const std::vector<ProbeResult>& results, StepOutput& out);
 
+// Called at most once per turn, from the turn's own thread, with an interim reply ("Checking
+// example.com…") just before the automatic checks run, so a platform can show it while
+// they do; the turn's replies follow when they are done.
+using Progress = std::function<void(const Reply& interim)>;
+
 // Thread-safe. Concurrent turns of one conversation are serialised by the store's version
 // check: a turn that loses the race is re-applied to the newer state.
 class Engine {
@@ -80,12 +86,15 @@ class Engine {
   Engine(const Content& content, SessionStore& store, EngineOptions options = {});
 
   // Unavailable when the store cannot be reached (the caller tells the user to retry).
-  Result<TurnResult> Handle(const Message& message);
+  Result<TurnResult> Handle(const Message& message, const Progress& progress = {});
 
   const Content& content() const { return content_; }
   SessionStore& store() { return store_; }
 
  private:
+  Reply CheckCommand(const std::string& arg, const Progress& progress);
+  Reply TokenCommand(const Message& message, const std::string& arg);
+
   const Content& content_;
   SessionStore& store_;
   EngineOptions options_;

@@ -34,6 +34,9 @@ struct Message {
   std::string text;        // what the person typed (mentions already stripped)
   std::string choice;      // value of a clicked button; empty for typed text
   std::string step_token;  // Reply::step_token of the message whose button was clicked
+  // Only the sender sees the replies: a direct message, a slash command's private answer,
+  // the web chat. Credentials (email tokens) are only ever given in such a conversation.
+  bool private_conversation = false;
 };
 
 struct Fact {
@@ -61,6 +64,7 @@ struct Reply {
   std::string step_token;               // names the question the choices answer; "" if none
   bool ephemeral = false;               // only the addressed user should see it
   bool replaces_previous = false;       // answers a click: update the clicked message in place
+  bool confidential = false;            // holds a credential: never offered for sharing, never kept
 
   // Everything above as plain text, for fallbacks, logs of length and the console.
   std::string PlainText() const;

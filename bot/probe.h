@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "bot/status.h"
+
 namespace bot {
 
 // What the probes look at: a mailbox ("alice@example.com") and/or its domain.
@@ -24,6 +26,13 @@ struct ProbeResult {
 
 const char* OutcomeName(ProbeResult::Outcome outcome);  // "pass", "fail", "unknown"
 
+// A one-time sign-in token for a mailbox, made by the provider at an agent's request.
+struct MailboxToken {
+  std::string token;       // a secret: shown to the agent who asked, logged nowhere
+  std::string audit;       // the provider's audit id for the call
+  int duration_hours = 0;  // 0: not stated
+};
+
 // Thread-safe. Implementations run their probes in parallel and return within the deadline;
 // a probe that could not decide (timeout, SERVFAIL, API error, not configured) says
 // kUnknown with the reason — never a pass.
@@ -35,6 +44,14 @@ class Prober {
   virtual ~Prober() = default;
 
   virtual std::vector<ProbeResult> Run(const ProbeTarget& target, std::chrono::milliseconds deadline) = 0;
+
+  // Asks the provider for an email token for `mailbox`, recording the agent's `reason`.
+  // PermissionDenied when this prober cannot (no provider configured, a read-only role).
+  virtual Result<MailboxToken> GenerateToken(const std::string& mailbox, const std::string& reason) {
+    (void)mailbox;
+    (void)reason;
+    return Status::PermissionDenied("these automatic checks cannot make email tokens");
+  }
 };
 
 }  // namespace bot

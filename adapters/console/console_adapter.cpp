@@ -28,6 +28,7 @@ std::string Render(const Reply& reply) {
 Message ConsoleAdapter::ToMessage(const std::string& line) const {
   Message m;
   m.ref = ref_;
+  m.private_conversation = true;  // a terminal
   // A lone digit picks a numbered choice; anything else is typed text.
   if (line.size() == 1 && line[0] >= '1' && line[0] <= '9') {
     size_t index = static_cast<size_t>(line[0] - '1');
@@ -54,6 +55,7 @@ Result<TurnResult> ConsoleAdapter::Send(const std::string& line) { return engine
 Result<TurnResult> ConsoleAdapter::SendCommand(const std::string& command, const std::string& text) {
   Message m;
   m.ref = ref_;
+  m.private_conversation = true;
   m.command = command;
   m.text = text;
   return engine_.Handle(m);

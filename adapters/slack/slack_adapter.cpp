@@ -250,6 +250,15 @@ HttpResponse SlackAdapter::RenderInline(const Message& message, const TurnResult
     response.content_type = "text/plain";
     return response;
   }
+  // A credential is for the asker alone: no share button, no copy kept.
+  const bool confidential = std::any_of(turn.replies.begin(), turn.replies.end(),
+                                        [](const Reply& r) { return r.confidential; });
+  if (confidential) {
+    json body = RenderSingleMessage(turn.replies, message.ref);
+    body["response_type"] = "ephemeral";
+    response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return response;
+  }
   // The shared copy is rendered now, so sharing later needs no engine turn; the share
   // block's own size is reserved in both renders. One render with the real share block (its
   // id has the fixed length of RandomId), one copy for the shared answer, moved into memory.
@@ -333,14 +342,67 @@ Status SlackAdapter::PostInThread(const Message& message, const SlackMessage& m)
   return r.ok() ? Status::Ok() : r.status();
 }
 
+bool SlackAdapter::ShowProgress(const Message& message, const Reply& interim) {
+  std::vector<SlackMessage> rendered = RenderReply(interim, message.ref);
+  if (rendered.empty()) return false;
+  const SlackMessage& m = rendered.front();
+  if (!message.command.empty()) {
+    if (message.ref.reply_url.empty()) return false;
+    json body = m;
+    body["response_type"] = "ephemeral";
+    body["replace_original"] = false;
+    return PostToResponseUrl(message.ref.reply_url, body).ok();
+  }
+  if (message.event_id.empty()) return false;
+  if (IsPrivateCase(message.ref)) {
+    // A private case is one ephemeral message: the click's response_url rewrites it now, and
+    // Deliver rewrites it again with the answer.
+    std::optional<ClickContext> click;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = clicks_.find(message.event_id); it != clicks_.end()) click = it->second.context;
+    }
+    if (!click || !click->ephemeral || message.ref.reply_url.empty()) return false;
+    return Replace(message, &*click, m).ok();
+  }
+  json args = m;
+  args["channel"] = message.ref.channel;
+  if (IsRealThread(message.ref.thread)) args["thread_ts"] = message.ref.thread;
+  auto posted = CallApi("chat.postMessage", args);
+  if (!posted.ok() || !(*posted)["ts"].is_string()) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  const int64_t now = options_.clock();
+  Prune(interims_, now, interims_pruned_at_);
+  interims_[message.event_id] = Interim{posted->value("channel", message.ref.channel), (*posted)["ts"], now};
+  return true;
+}
+
+Status SlackAdapter::Update(const Interim& interim, const SlackMessage& m) {
+  json args = m;
+  args["channel"] = interim.channel;
+  args["ts"] = interim.ts;
+  auto r = CallApi("chat.update", args);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
 Status SlackAdapter::Deliver(const Message& message, const TurnResult& turn) {
+  std::optional<Interim> interim;
+  if (!message.event_id.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = interims_.find(message.event_id); it != interims_.end()) {
+      interim = std::move(it->second);
+      interims_.erase(it);
+    }
+  }
   if (turn.replies.empty()) return Status::Ok();
 
   // A slash command whose inline answer missed Slack's 3 s: the same answer, late.
   if (!message.command.empty()) {
     HttpResponse late = RenderInline(message, turn);
     if (!message.ref.reply_url.empty()) {
-      return PostToResponseUrl(message.ref.reply_url, json::parse(late.body));
+      json body = json::parse(late.body);
+      body["replace_original"] = false;
+      return PostToResponseUrl(message.ref.reply_url, body);
     }
     return PostEphemeral(message, json::parse(late.body));
   }
@@ -383,11 +445,23 @@ Status SlackAdapter::Deliver(const Message& message, const TurnResult& turn) {
         s = Replace(message, &*click, messages[i]);
       } else if (r.ephemeral || private_case) {
         s = PostEphemeral(message, messages[i]);
+      } else if (interim) {
+        // The "Checking…" message becomes the answer's first message.
+        s = Update(*interim, messages[i]);
+        interim.reset();
+        if (!s.ok()) s = PostInThread(message, messages[i]);
       } else {
         s = PostInThread(message, messages[i]);
       }
       if (!s.ok()) return s;
     }
+  }
+  if (interim) {
+    // Nothing public to put in its place (an error note, say): the interim must not go on
+    // claiming that checks are running.
+    Status s = Update(*interim, json{{"text", "The checks are over; the answer was sent separately."},
+                                      {"blocks", json::array()}});
+    if (!s.ok()) Log("could not retire the checking message: " + s.ToString());
   }
   return Status::Ok();
 }

@@ -54,6 +54,10 @@ class SlackAdapter final : public Adapter {
   Result<Inbound> Decode(const HttpRequest& request) override;
   HttpResponse RenderInline(const Message& message, const TurnResult& turn) override;
   Status Deliver(const Message& message, const TurnResult& turn) override;
+  // A thread message (or a click's response_url) that Deliver later rewrites with the answer;
+  // for a slash command a separate ephemeral note, since Slack does not reliably let a command
+  // replace its own reply (slack.md, response_url caveat).
+  bool ShowProgress(const Message& message, const Reply& interim) override;
 
   // One Web API call (POST api_url/method, JSON, bot token) with 429 Retry-After honoured and
   // transient failures retried with backoff. The response body when "ok" is true; otherwise
@@ -71,6 +75,10 @@ class SlackAdapter final : public Adapter {
     ClickContext context;
     int64_t created_at = 0;
   };
+  struct Interim {  // a "Checking…" message posted in a thread, to be replaced by the answer
+    std::string channel, ts;
+    int64_t created_at = 0;
+  };
 
   Result<HttpResponse> SendWithRetry(const std::string& what, const std::string& url,
                                      const Headers& headers, const std::string& body);
@@ -82,6 +90,7 @@ class SlackAdapter final : public Adapter {
   Status Replace(const Message& message, const ClickContext* click, const SlackMessage& m);
   Status PostEphemeral(const Message& message, const SlackMessage& m);
   Status PostInThread(const Message& message, const SlackMessage& m);
+  Status Update(const Interim& interim, const SlackMessage& m);
   nlohmann::json ShareBlock(const std::string& share_id) const;
 
   SlackAdapterOptions options_;
@@ -91,7 +100,9 @@ class SlackAdapter final : public Adapter {
   std::map<std::string, Share> shares_;    // guarded by mu_; share id → answer
   std::map<std::string, Click> clicks_;    // guarded by mu_; Message::event_id → where it came from
   int64_t shares_pruned_at_ = -1;          // guarded by mu_; the clock when shares_ was last swept
+  std::map<std::string, Interim> interims_;  // guarded by mu_; Message::event_id → its interim
   int64_t clicks_pruned_at_ = -1;          // guarded by mu_; the clock when clicks_ was last swept
+  int64_t interims_pruned_at_ = -1;        // guarded by mu_
 };
 
 }  // namespace bot::slack

@@ -507,6 +507,7 @@ Result<Decoded> DecodeEvent(const json& envelope, const BotIdentity& self) {
   } else if (type == "message") {
     if (Str(ev, "channel_type") != "im") return ignore("message outside a direct message");
     m.ref.thread = thread_ts;  // DMs are answered in place, threads only when the user made one
+    m.private_conversation = true;
   } else {
     return ignore("event type " + (type.empty() ? std::string("(none)") : type));
   }
@@ -537,6 +538,7 @@ Result<Decoded> DecodeCommand(const std::map<std::string, std::string>& form) {
   // Keyed per user: two people running /mailguide in one channel never share a case.
   m.ref.thread = "u:" + m.ref.user;
   m.ref.reply_url = get("response_url");
+  m.private_conversation = true;  // answered ephemerally: only the person who ran it sees it
   const std::string name = d.command.rfind('/', 0) == 0 ? d.command.substr(1) : d.command;
   if (name == "smtp-code" || name == "mailguide") m.command = name;
   m.text = get("text");

@@ -29,6 +29,8 @@ Status RequireJson(const HttpRequest& request) {
 }
 
 constexpr size_t kMaxTrustedServiceUrls = 256;
+// "Checking…" cards waiting for their answer; past this many, one is forgotten (its turn failed).
+constexpr size_t kMaxInterims = 2000;
 
 bool IsHttpsUrl(const std::string& url) { return url.rfind("https://", 0) == 0; }
 
@@ -194,7 +196,8 @@ HttpResponse TeamsBotAdapter::RenderInline(const Message&, const TurnResult&) {
   return resp;
 }
 
-Status TeamsBotAdapter::Send(const std::string& method, const std::string& url, const std::string& body) {
+Result<std::string> TeamsBotAdapter::Send(const std::string& method, const std::string& url,
+                                          const std::string& body) {
   static thread_local std::mt19937 rng{std::random_device{}()};
   bool refreshed_token = false;
   Status last;
@@ -213,7 +216,7 @@ Status TeamsBotAdapter::Send(const std::string& method, const std::string& url, 
       last = Status::Unavailable("Bot Connector unreachable: " + resp.status().message());
       wait_ms = backoff;
     } else if (resp->status >= 200 && resp->status < 300) {
-      return Status::Ok();
+      return std::move(resp->body);
     } else if (resp->status == 401 && !refreshed_token) {
       // The token may have been revoked or rotated early: one retry with a fresh one.
       tokens_.Invalidate();
@@ -251,7 +254,38 @@ Status TeamsBotAdapter::Send(const std::string& method, const std::string& url, 
   return last;
 }
 
+bool TeamsBotAdapter::ShowProgress(const Message& message, const Reply& interim) {
+  auto address = DecodeEventId(message.event_id);
+  if (!address.ok() || !Trusted(message.ref.reply_url)) return false;
+  CardContext ctx;
+  ctx.buttons = false;
+  ctx.channel = message.ref.channel;
+  ctx.thread = message.ref.thread;
+  json extra = {{"from", {{"id", "28:" + settings_.app_id}}},
+                {"conversation", {{"id", address->conversation_id}}},
+                {"recipient", {{"id", message.ref.user}}}};
+  if (!address->activity_id.empty()) extra["replyToId"] = address->activity_id;
+  auto sent = Send("POST", ActivitiesUrl(message.ref.reply_url, address->conversation_id, address->activity_id),
+                   RenderMessageActivity({interim}, ctx, extra));
+  if (!sent.ok()) return false;
+  // ResourceResponse {"id": "<new activity id>"}: without it there is nothing to update.
+  json resource = json::parse(*sent, nullptr, false);
+  if (!resource.is_object() || !resource["id"].is_string() || resource["id"].get<std::string>().empty()) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (interims_.size() >= kMaxInterims) interims_.erase(interims_.begin());
+  interims_[message.event_id] = resource["id"].get<std::string>();
+  return true;
+}
+
 Status TeamsBotAdapter::Deliver(const Message& message, const TurnResult& turn) {
+  std::string interim;  // the id of this turn's "Checking…" card, if one was posted
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = interims_.find(message.event_id); it != interims_.end()) {
+      interim = std::move(it->second);
+      interims_.erase(it);
+    }
+  }
   if (turn.replies.empty()) return Status::Ok();
   auto address = DecodeEventId(message.event_id);
   if (!address.ok()) return Status::InvalidArgument("message was not decoded by the Teams bot adapter");
@@ -297,7 +331,7 @@ Status TeamsBotAdapter::Deliver(const Message& message, const TurnResult& turn) 
     update["id"] = address->reply_to_id;
     update["attachments"] = json::array(
         {{{"contentType", kAdaptiveCardType}, {"content", RenderAnsweredCard(address->answered)}}});
-    note(Send("PUT", update_url, update.dump(-1, ' ', false, json::error_handler_t::replace)));
+    note(Send("PUT", update_url, update.dump(-1, ' ', false, json::error_handler_t::replace)).status());
     replaced = true;
   }
 
@@ -309,14 +343,30 @@ Status TeamsBotAdapter::Deliver(const Message& message, const TurnResult& turn) 
       url = update_url;
       extra["id"] = address->reply_to_id;
       replaced = true;
+    } else if (!interim.empty()) {
+      // The "Checking…" card becomes the answer's first card.
+      method = "PUT";
+      url = ActivitiesUrl(service_url, address->conversation_id, interim);
+      extra["id"] = interim;
+      interim.clear();
     } else {
       url = ActivitiesUrl(service_url, address->conversation_id, address->activity_id);
       if (!address->activity_id.empty()) extra["replyToId"] = address->activity_id;
     }
-    Status s = Send(method, url, RenderMessageActivity({reply}, ctx, extra));
+    Status s = Send(method, url, RenderMessageActivity({reply}, ctx, extra)).status();
     note(s);
     // A permanent refusal (bot removed, conversation gone) will refuse the rest too.
     if (!s.ok() && s.code() != Status::Code::kNotFound) break;
+  }
+  if (!interim.empty()) {
+    // Every reply went elsewhere (over the clicked card): the interim must not go on claiming
+    // that checks are running.
+    Reply over;
+    over.paragraphs = {"The checks are over; the answer is above."};
+    json extra = common;
+    extra["id"] = interim;
+    note(Send("PUT", ActivitiesUrl(service_url, address->conversation_id, interim),
+              RenderMessageActivity({over}, ctx, extra)).status());
   }
   return first_error;
 }

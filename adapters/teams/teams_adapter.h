@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -77,11 +78,15 @@ class TeamsBotAdapter final : public Adapter {
   // clicked card (PUT) so its buttons can't be pressed twice. Retries 412/429/502-504 and
   // network errors with backoff, honouring Retry-After. Thread-safe.
   Status Deliver(const Message& message, const TurnResult& turn) override;
+  // Posts `interim` as a card under the inbound activity; Deliver then PUTs the first reply
+  // over it.
+  bool ShowProgress(const Message& message, const Reply& interim) override;
 
   void TrustServiceUrlForTesting(const std::string& url);
 
  private:
-  Status Send(const std::string& method, const std::string& url, const std::string& body);
+  // One REST call with the retry rules above; the response body on success.
+  Result<std::string> Send(const std::string& method, const std::string& url, const std::string& body);
   bool Trusted(const std::string& service_url);
 
   TeamsSettings settings_;
@@ -90,7 +95,8 @@ class TeamsBotAdapter final : public Adapter {
   KeySource keys_;
   TokenCache tokens_;
   std::mutex mu_;
-  std::set<std::string> trusted_service_urls_;
+  std::set<std::string> trusted_service_urls_;            // guarded by mu_
+  std::map<std::string, std::string> interims_;            // guarded by mu_; event id → activity id
 };
 
 }  // namespace bot::teams

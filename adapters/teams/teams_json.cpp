@@ -241,6 +241,7 @@ Result<Inbound> DecodeActivity(std::string_view body, Endpoint endpoint) {
   m.ref.reply_url = Str(a, "serviceUrl");
   SplitConversationId(conversation_id, &m.ref.channel, &m.ref.thread);
   bool in_channel = IsChannelConversation(a);
+  m.private_conversation = Str(conversation, "conversationType") == "personal";
   // Group and personal chats are one conversation each; a stray messageid means nothing.
   if (!in_channel) m.ref.thread.clear();
 

@@ -87,6 +87,7 @@ Result<Inbound> WebAdapter::Decode(const HttpRequest& request) {
   m.ref.workspace = options_.workspace;
   m.ref.channel = conversation;
   m.ref.user = user;
+  m.private_conversation = true;  // one browser's conversation
 
   Inbound in;
   auto poll = body.find("poll");

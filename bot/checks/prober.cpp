@@ -122,7 +122,7 @@ std::vector<ProbeResult> CheckProber::Run(const ProbeTarget& target, std::chrono
   return out;
 }
 
-Result<GeneratedToken> CheckProber::GenerateToken(const std::string& mailbox, const std::string& reason) const {
+Result<MailboxToken> CheckProber::GenerateToken(const std::string& mailbox, const std::string& reason) {
   if (!provider_) return Status::PermissionDenied(kProviderNotConfigured);
   return provider_->GenerateToken(mailbox, reason);
 }

@@ -33,8 +33,9 @@ class CheckProber final : public Prober {
 
   std::vector<std::string> ProbeIds() const;
 
-  // Token generation on request; PermissionDenied when the provider is not configured.
-  Result<GeneratedToken> GenerateToken(const std::string& mailbox, const std::string& reason) const;
+  // Token generation on request; PermissionDenied when the provider is not configured or the
+  // configured role may not make tokens.
+  Result<MailboxToken> GenerateToken(const std::string& mailbox, const std::string& reason) override;
 
   // Waits until no check started by Run() is still running in the background (a lookup or an
   // API call that outlived its deadline), or until `until`. For processes about to exit.

@@ -235,7 +235,7 @@ std::vector<ProbeResult> ProviderChecks::Run(const ProbeTarget& target,
   return results;
 }
 
-Result<GeneratedToken> ProviderChecks::GenerateToken(const std::string& mailbox, const std::string& reason) const {
+Result<MailboxToken> ProviderChecks::GenerateToken(const std::string& mailbox, const std::string& reason) const {
   if (!map_.token) return Status::PermissionDenied("the provider mapping names no token method");
   const auto& roles = map_.token->roles;
   if (std::find(roles.begin(), roles.end(), role_) == roles.end()) {
@@ -258,7 +258,7 @@ Result<GeneratedToken> ProviderChecks::GenerateToken(const std::string& mailbox,
     return Status::Internal(map_.token->method + ": the reply has no " + map_.token->token_path +
                             (reply->audit.empty() ? "" : " [audit " + reply->audit + "]"));
   }
-  GeneratedToken out{token->get<std::string>(), reply->audit, 0};
+  MailboxToken out{token->get<std::string>(), reply->audit, 0};
   if (auto it = reply->body.find("duration"); it != reply->body.end() && it->is_number_integer()) {
     out.duration_hours = it->get<int>();
   }

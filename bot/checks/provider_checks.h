@@ -15,12 +15,6 @@
 
 namespace bot::checks {
 
-struct GeneratedToken {
-  std::string token;  // a secret for the mailbox: show it to the agent who asked, log it nowhere
-  std::string audit;
-  int duration_hours = 0;
-};
-
 class ProviderChecks {
  public:
   // `role`: the role of the configured login (MAILGUIDE_OPENSRS_ROLE). `in_flight` counts the
@@ -38,7 +32,7 @@ class ProviderChecks {
   // generate_token for `mailbox`, with the agent's `reason` (required by the API). Refused with
   // PermissionDenied, without calling the API, when the map lists no token method or the
   // configured role is not among the roles that may generate tokens.
-  Result<GeneratedToken> GenerateToken(const std::string& mailbox, const std::string& reason) const;
+  Result<MailboxToken> GenerateToken(const std::string& mailbox, const std::string& reason) const;
 
   // The map's probes, each unknown with `reason` (e.g. "the provider API is not configured").
   static std::vector<ProbeResult> AllUnknown(const ProviderMap& map, const std::string& reason);

@@ -192,7 +192,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     eo.anyone_can_answer = cfg.slack.anyone_can_answer;
     slack_engine = std::make_unique<Engine>(*content, sessions, eo);
     TurnHandler handler =
-        telemetry.Wrap("slack", [engine = slack_engine.get()](const Message& m) { return engine->Handle(m); });
+        telemetry.Wrap("slack", EngineHandler(*slack_engine));
     Adapter& slack_mounted = meter(*slack_adapter);
     for (const char* path : {"/slack/events", "/slack/commands", "/slack/interactivity"}) {
       server.Mount(path, slack_mounted, handler);
@@ -226,7 +226,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     eo.rate_limits = cfg.engine.rate_limits;
     eo.anyone_can_answer = cfg.teams.anyone_can_answer;
     teams_engine = std::make_unique<Engine>(*content, sessions, eo);
-    TurnHandler handler = [engine = teams_engine.get()](const Message& m) { return engine->Handle(m); };
+    TurnHandler handler = EngineHandler(*teams_engine);
     if (ts.webhook_enabled()) {
       teams_webhook = std::make_unique<teams::TeamsWebhookAdapter>(ts);
       server.Mount("/teams/webhook", meter(*teams_webhook), telemetry.Wrap(teams_webhook->Name(), handler));
@@ -261,7 +261,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     eo.rate_limits = cfg.engine.rate_limits;
     web_engine = std::make_unique<Engine>(*content, sessions, eo);
     server.Mount("/web/api/turn", meter(*web_adapter),
-                 telemetry.Wrap("web", [engine = web_engine.get()](const Message& m) { return engine->Handle(m); }));
+                 telemetry.Wrap("web", EngineHandler(*web_engine)));
     telemetry.AddEndpoint("/web/api/turn", "web");
     web::WebPagesOptions po;
     po.access = access;

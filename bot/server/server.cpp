@@ -81,6 +81,7 @@ struct InlineTurn {
   std::condition_variable cv;
   bool done = false;
   bool abandoned = false;  // the HTTP answer went out empty: the worker delivers instead
+  bool progress = false;   // the adapter is showing an interim reply: answer the request now
   TurnResult turn;
 };
 
@@ -153,8 +154,8 @@ struct Server::Impl {
     res.set_content(status == 401 ? "" : reason + "\n", "text/plain");
   }
 
-  TurnResult RunTurn(const Route& route, const Message& message) {
-    Result<TurnResult> turn = route.handler(message);
+  TurnResult RunTurn(const Route& route, const Message& message, const Progress& progress) {
+    Result<TurnResult> turn = route.handler(message, progress);
     if (turn.ok()) return std::move(turn).value();
     Log(std::string(route.adapter->Name()) + ": turn for " + message.ref.Key() + " failed: " +
         turn.status().ToString());
@@ -210,14 +211,25 @@ struct Server::Impl {
     }
     const std::string key = message.ref.Key();
     if (!in.reply_inline) {
-      const bool queued = queue.Post(key, [this, &route, message] { Deliver(route, message, RunTurn(route, message)); });
+      const bool queued = queue.Post(key, [this, &route, message] {
+        auto progress = [&route, &message](const Reply& interim) { route.adapter->ShowProgress(message, interim); };
+        Deliver(route, message, RunTurn(route, message, progress));
+      });
       if (!queued) return Unavailable(res, message);
       res.status = 200;  // the acknowledgement; the answer follows from the worker
       return;
     }
     auto shared = std::make_shared<InlineTurn>();
     const bool queued = queue.Post(key, [this, &route, message, shared] {
-      TurnResult turn = RunTurn(route, message);
+      // The interim reply goes out through the platform; the request is then acknowledged
+      // empty and the answer follows through Deliver.
+      auto progress = [&route, &message, &shared](const Reply& interim) {
+        if (!route.adapter->ShowProgress(message, interim)) return;
+        std::lock_guard<std::mutex> lock(shared->mu);
+        shared->progress = true;
+        shared->cv.notify_all();
+      };
+      TurnResult turn = RunTurn(route, message, progress);
       std::unique_lock<std::mutex> lock(shared->mu);
       if (shared->abandoned) {
         lock.unlock();
@@ -230,11 +242,12 @@ struct Server::Impl {
     });
     if (!queued) return Unavailable(res, message);
     std::unique_lock<std::mutex> lock(shared->mu);
-    if (shared->cv.wait_for(lock, options.inline_budget, [&] { return shared->done; })) {
+    if (shared->cv.wait_for(lock, options.inline_budget, [&] { return shared->done || shared->progress; }) &&
+        shared->done) {
       return Respond(res, route.adapter->RenderInline(message, shared->turn));
     }
     shared->abandoned = true;
-    Log(who + ": the turn for " + key + " missed the inline budget; answering later");
+    if (!shared->progress) Log(who + ": the turn for " + key + " missed the inline budget; answering later");
     res.status = 200;
   }
 

@@ -18,8 +18,13 @@
 
 namespace bot {
 
-// Runs one engine turn; normally [&engine](const Message& m) { return engine.Handle(m); }.
-using TurnHandler = std::function<Result<TurnResult>(const Message&)>;
+// Runs one engine turn; normally EngineHandler(engine).
+using TurnHandler = std::function<Result<TurnResult>(const Message&, const Progress&)>;
+
+// The handler that hands each turn to `engine`, which must outlive the server.
+inline TurnHandler EngineHandler(Engine& engine) {
+  return [&engine](const Message& m, const Progress& progress) { return engine.Handle(m, progress); };
+}
 
 // One answered HTTP request, as ServerOptions::on_request sees it (after the answer is written).
 struct RequestInfo {
@@ -42,7 +47,8 @@ struct ServerOptions {
   int workers = 4;                        // turns and deliveries run in parallel
   size_t max_body_bytes = 1 << 20;        // larger bodies are refused before they are read
   // How long a request answered inline (a slash command) waits for its turn before it is
-  // acknowledged empty and answered later through Adapter::Deliver. Slack allows 3 s.
+  // acknowledged empty and answered later through Adapter::Deliver. Slack allows 3 s. A turn
+  // that shows progress (Adapter::ShowProgress: automatic checks) is acknowledged at once.
   std::chrono::milliseconds inline_budget{2500};
   int64_t event_memory_seconds = 600;     // repeated event ids are dropped this long
   std::function<Status()> ready;          // GET /readyz; unset: always ready

@@ -32,8 +32,8 @@ void Telemetry::ObserveRequest(const RequestInfo& r) {
 }
 
 TurnHandler Telemetry::Wrap(const std::string& platform, TurnHandler handler) {
-  return [this, platform, handler = std::move(handler)](const Message& m) {
-    Result<TurnResult> turn = handler(m);
+  return [this, platform, handler = std::move(handler)](const Message& m, const Progress& progress) {
+    Result<TurnResult> turn = handler(m, progress);
     ObserveTurn(platform, turn);
     return turn;
   };

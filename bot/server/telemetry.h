@@ -116,6 +116,9 @@ class MeteredAdapter final : public Adapter {
   Result<Inbound> Decode(const HttpRequest& request) override { return inner_.Decode(request); }
   HttpResponse RenderInline(const Message& message, const TurnResult& turn) override;
   Status Deliver(const Message& message, const TurnResult& turn) override;
+  bool ShowProgress(const Message& message, const Reply& interim) override {
+    return inner_.ShowProgress(message, interim);
+  }
 
  private:
   Adapter& inner_;

@@ -2,6 +2,8 @@
 // is asked, and the agent can still answer by hand.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "bot/engine.h"
 #include "bot/memory_session_store.h"
 #include "support/engine_harness.h"
@@ -104,4 +106,30 @@ TEST_CASE("/mailguide check reports every probe", "[engine][probe]") {
   Conversation off;
   turn = off.Command("mailguide", "check example.org");
   CHECK_THAT(AllText(turn), Contains("not configured"));
+}
+
+TEST_CASE("shows a checking reply once, before the probes run, and only when they run", "[engine][probe]") {
+  ScriptedProber prober;
+  prober.results = {{"mx", ProbeResult::Outcome::kFail, "no MX record"}};
+  Conversation c(WithProber(prober));
+  std::vector<std::pair<std::string, size_t>> shown;  // interim title, probes run before it
+  c.OnProgress([&](const bot::Reply& interim) { shown.emplace_back(interim.title, prober.asked.size()); });
+
+  c.Say("550 5.7.26");  // a lookup: no probes, nothing to show
+  c.Command("mailguide", "receiving");
+  auto asked = c.Click("panel:rcp");  // no mailbox or domain yet: asked for, no probes
+  CHECK_THAT(AllText(asked), Contains("Which mailbox or domain is it?"));
+  CHECK(shown.empty());
+  auto turn = c.Say("alice@example.com");
+  REQUIRE(shown.size() == 1);
+  CHECK(shown[0].first == "Checking alice@example.com…");
+  CHECK(shown[0].second == 0);  // shown before the prober ran
+  CHECK(prober.asked.size() == 1);
+  CHECK(std::none_of(turn.replies.begin(), turn.replies.end(),
+                     [](const bot::Reply& r) { return r.title.rfind("Checking", 0) == 0; }));
+
+  c.Command("mailguide", "check example.org");
+  REQUIRE(shown.size() == 2);
+  CHECK(shown[1].first == "Checking example.org…");
+  CHECK(shown[1].second == 1);
 }

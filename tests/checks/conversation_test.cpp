@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::unique_ptr<bot::checks::CheckProber> RealProber(const FakeOpenSrs& api) {
+std::unique_ptr<bot::checks::CheckProber> RealProber(const FakeOpenSrs& api, const std::string& role = "company_ro") {
   bot::checks::ChecksConfig c;
   auto o = DnsWorld::Options();
   c.dns_server = DnsWorld::Get().server();
@@ -30,6 +30,7 @@ std::unique_ptr<bot::checks::CheckProber> RealProber(const FakeOpenSrs& api) {
   c.opensrs_url = api.url();
   c.opensrs_user = api.user();
   c.opensrs_password = api.password();
+  c.opensrs_role = role;
   auto p = bot::checks::MakeCheckProber(c, std::make_shared<bot::HttplibClient>(), [](const std::string&) {});
   REQUIRE(p.ok());
   return std::move(*p);
@@ -72,4 +73,52 @@ TEST_CASE("conversation: the admin API finds webmail switched off", "[checks][co
   CHECK_THAT(text, Contains("Webmail access is disabled for jane@good.test"));
   CHECK_THAT(turn.replies.back().title, Contains("found automatically"));
   CHECK_THAT(text, Contains("Enable Webmail access"));
+}
+
+TEST_CASE("conversation: /mailguide token gives the provider's token privately, and only when the role allows",
+          "[checks][conversation]") {
+  FakeOpenSrs api;
+  api.AddDomain("good.test", false);
+  api.AddUser("jane@good.test", FakeOpenSrs::MailboxReply());
+  auto admin = RealProber(api, "company_mail");
+  bot::EngineOptions options;
+  options.prober = admin.get();
+  Conversation c(options);
+  bot::Message m = c.Base();
+  m.command = "mailguide";
+  m.text = "token jane@good.test reproducing ticket 48213";
+  m.private_conversation = true;
+  auto turn = c.Send(m);
+  REQUIRE(turn.replies.size() == 1);
+  const bot::Reply& r = turn.replies[0];
+  CHECK(r.title == "Email token for jane@good.test");
+  CHECK(r.preformatted == "d39b3ab55786e3a6161f860c3361e2aa");  // what the loopback API issued
+  CHECK(r.confidential);
+  CHECK(r.ephemeral);
+  CHECK_THAT(r.PlainText(), Contains("valid for 1 h"));
+
+  SECTION("never in a conversation others read, and the API is not even asked") {
+    m.private_conversation = false;
+    auto open = c.Send(m);
+    CHECK(open.replies.at(0).title == "Ask for tokens privately");
+    CHECK(open.replies.at(0).PlainText().find("d39b3ab5") == std::string::npos);
+  }
+  SECTION("a reason is required, and the mailbox must be a mailbox") {
+    m.text = "token jane@good.test";
+    CHECK_THAT(AllText(c.Send(m)), Contains("A token for which mailbox, and why?"));
+    m.text = "token good.test because";
+    CHECK_THAT(AllText(c.Send(m)), Contains("A token for which mailbox, and why?"));
+  }
+  SECTION("the default read-only role may not make tokens: the refusal says why") {
+    auto read_only = RealProber(api);
+    bot::EngineOptions ro;
+    ro.prober = read_only.get();
+    Conversation d(ro);
+    bot::Message n = m;
+    n.ref = d.Base().ref;
+    auto refused = d.Send(n);
+    CHECK(refused.replies.at(0).title == "No token for jane@good.test");
+    CHECK_THAT(AllText(refused), Contains("company_ro"));
+    CHECK(refused.replies.at(0).preformatted.empty());
+  }
 }

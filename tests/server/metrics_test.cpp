@@ -132,18 +132,18 @@ TEST_CASE("telemetry counts turns, closed cases, signature failures, replies and
 
   bot::TurnResult resolved{{bot::Reply{}}, bot::TurnStatus::kCompleted};
   resolved.closed = bot::TurnResult::ClosedCase{"webmail", "resolved", "password"};
-  auto handler = t.Wrap("stub", [&](const bot::Message& m) -> bot::Result<bot::TurnResult> {
+  auto handler = t.Wrap("stub", [&](const bot::Message& m, const bot::Progress&) -> bot::Result<bot::TurnResult> {
     if (m.text == "dup") return bot::TurnResult{{}, bot::TurnStatus::kIgnored};
     if (m.text == "fail") return bot::Status::Unavailable("store down");
     return resolved;
   });
   bot::Message m;
   m.text = "ok";
-  CHECK(handler(m).ok());
+  CHECK(handler(m, {}).ok());
   m.text = "dup";
-  CHECK(handler(m).ok());
+  CHECK(handler(m, {}).ok());
   m.text = "fail";
-  CHECK(!handler(m).ok());
+  CHECK(!handler(m, {}).ok());
 
   const std::string text = t.Render();
   CHECK(MetricValue(text, "mailguide_signature_failures_total{platform=\"stub\"}") == 1);

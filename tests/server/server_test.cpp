@@ -154,7 +154,7 @@ TEST_CASE("refuses forged, stale, unsigned and duplicated-header requests with 4
 TEST_CASE("acknowledges an event at once and delivers the answer from a worker", "[server][slack]") {
   Latch latch;
   SlackServerOptions o;
-  o.handler = [&](const Message& m) -> Result<TurnResult> {
+  o.handler = [&](const Message& m, const Progress&) -> Result<TurnResult> {
     latch.Wait();
     return Question(m.text);
   };
@@ -196,7 +196,7 @@ TEST_CASE("answers a retried event once", "[server][slack]") {
 TEST_CASE("keeps the turns of one conversation in order", "[server][slack]") {
   SlackServerOptions o;
   o.workers = 3;
-  o.handler = [](const Message& m) -> Result<TurnResult> {
+  o.handler = [](const Message& m, const Progress&) -> Result<TurnResult> {
     // Early turns are slower: without per-conversation ordering they would finish last.
     std::this_thread::sleep_for(std::chrono::milliseconds(m.text == "0" ? 150 : 5));
     return Question(m.text);
@@ -249,7 +249,7 @@ TEST_CASE("answers a slow slash command later through its response_url", "[serve
   Latch latch;
   SlackServerOptions o;
   o.inline_budget = std::chrono::milliseconds(100);
-  o.handler = [&](const Message& m) -> Result<TurnResult> {
+  o.handler = [&](const Message& m, const Progress&) -> Result<TurnResult> {
     latch.Wait();
     return Question(m.text);
   };
@@ -301,7 +301,7 @@ TEST_CASE("honours a 429 Retry-After from the Web API", "[server][slack]") {
 
 TEST_CASE("tells the user when a turn fails instead of staying silent", "[server][slack]") {
   SlackServerOptions o;
-  o.handler = [](const Message&) -> Result<TurnResult> { return Status::Unavailable("store down"); };
+  o.handler = [](const Message&, const Progress&) -> Result<TurnResult> { return Status::Unavailable("store down"); };
   SlackServerFixture f(o);
   REQUIRE(f.PostJson(Fixture("app_mention.json"))->status == 200);
   REQUIRE(f.api().WaitForCalls("/api/chat.postEphemeral", 1));
@@ -339,7 +339,7 @@ TEST_CASE("stops gracefully: queued deliveries finish before Stop returns", "[se
   Latch latch;
   SlackServerOptions o;
   o.workers = 1;
-  o.handler = [&](const Message& m) -> Result<TurnResult> {
+  o.handler = [&](const Message& m, const Progress&) -> Result<TurnResult> {
     latch.Wait();
     return Question(m.text);
   };

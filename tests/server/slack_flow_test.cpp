@@ -3,12 +3,14 @@
 // Kit message checked against the limits.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "bot/memory_session_store.h"
 #include "support/block_kit_checker.h"
 #include "support/engine_harness.h"
+#include "support/gated_prober.h"
 #include "support/https_server_fixture.h"
 
 namespace {
@@ -43,12 +45,15 @@ json Button(const json& message, const std::string& choice) {
 
 class SlackConversation {
  public:
-  explicit SlackConversation(bool anyone_can_answer = false) {
+  explicit SlackConversation(bool anyone_can_answer = false, Prober* prober = nullptr,
+                             std::chrono::milliseconds inline_budget = std::chrono::milliseconds(2500)) {
     EngineOptions eo;
     eo.anyone_can_answer = anyone_can_answer;
+    eo.prober = prober;
     engine_ = std::make_unique<Engine>(bot::testing::ShippedContent(), store_, eo);
     SlackServerOptions o;
-    o.handler = [this](const Message& m) { return engine_->Handle(m); };
+    o.inline_budget = inline_budget;
+    o.handler = EngineHandler(*engine_);
     fixture_ = std::make_unique<SlackServerFixture>(o);
   }
 
@@ -191,4 +196,75 @@ TEST_CASE("answers /smtp-code inline from the real knowledge base", "[server][sl
   CheckLimits(answer);
   CHECK(answer["response_type"] == "ephemeral");
   CHECK(answer.dump().find("5.7.26") != std::string::npos);
+}
+
+TEST_CASE("a mention naming a mailbox: 'Checking…' at once, then the results in its place", "[server][slack][probe]") {
+  bot::testing::GatedProber prober({{"mx", ProbeResult::Outcome::kFail, "No MX record is published for example.com."},
+                                    {"spf", ProbeResult::Outcome::kPass, "one SPF record"}});
+  SlackConversation c(false, &prober);
+  json e = json::parse(Fixture("app_mention.json"));
+  e["event"]["text"] = "<@U0BOT> customer at dana@example.com is not receiving any mail, RCP";
+  auto res = c.f().PostJson(e.dump());
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  // While the probes are still running, the thread already says what is going on.
+  auto is_checking = [](const ApiCall& call) {
+    return call.path == "/api/chat.postMessage" && call.body.dump().find("Checking dana@example.com") != std::string::npos;
+  };
+  REQUIRE(c.f().api().WaitFor([&](const std::vector<ApiCall>& calls) {
+    return std::any_of(calls.begin(), calls.end(), is_checking);
+  }));
+  REQUIRE(prober.WaitRunning(1));  // the probes are held at the gate: nothing can have finished
+  auto posted = c.f().api().CallsTo("/api/chat.postMessage");
+  REQUIRE(posted.size() == 1);
+  CHECK(posted[0].body["thread_ts"] == e["event"]["ts"]);
+  CHECK(c.f().api().CallsTo("/api/chat.update").empty());
+
+  prober.Open();
+  REQUIRE(c.f().api().WaitForCalls("/api/chat.update", 1));
+  REQUIRE(c.f().api().WaitForCalls("/api/chat.postMessage", 2));
+  auto updates = c.f().api().CallsTo("/api/chat.update");
+  REQUIRE(updates.size() == 1);
+  // The checking message itself becomes the report (found by its channel and ts) ...
+  CHECK(updates[0].body["channel"] == posted[0].body["channel"]);
+  CHECK(updates[0].body["ts"].is_string());
+  CHECK(updates[0].body.dump().find("Automatic checks for example.com") != std::string::npos);
+  CHECK(updates[0].body.dump().find("No MX record is published") != std::string::npos);
+  CHECK(updates[0].body.dump().find("Checking dana@example.com") == std::string::npos);
+  // ... and the likely cause follows below it.
+  auto after = c.f().api().CallsTo("/api/chat.postMessage");
+  REQUIRE(after.size() == 2);
+  CHECK(after[1].body.dump().find("found automatically") != std::string::npos);
+  c.Posts();  // checks every message against Block Kit's limits
+}
+
+TEST_CASE("/mailguide check is acknowledged before the probes finish; the report follows", "[server][slack][probe]") {
+  bot::testing::GatedProber prober({{"dmarc", ProbeResult::Outcome::kFail, "no DMARC record at _dmarc.example.org"}});
+  // A long inline budget: an acknowledgement that waited on the probes would wait for the gate.
+  SlackConversation c(false, &prober, std::chrono::seconds(30));
+  const std::string form = slack::EncodeForm({{"team_id", "T0001ABCD"}, {"channel_id", "C0123456789"},
+                                              {"user_id", "U0987654321"}, {"command", "/mailguide"},
+                                              {"text", "check example.org"},
+                                              {"response_url", c.f().api().response_url("cmd")}});
+  auto res = c.f().PostSigned("/slack/commands", form, "application/x-www-form-urlencoded");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(res->body.empty());
+  // The answer came while the probes could not finish: they are held at the gate.
+  REQUIRE(prober.WaitRunning(1));
+  auto notes = c.f().api().CallsTo("/response/cmd");
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0].body["response_type"] == "ephemeral");
+  CHECK(notes[0].body["replace_original"] == false);
+  CHECK(notes[0].body.dump().find("Checking example.org") != std::string::npos);
+
+  prober.Open();
+  REQUIRE(c.f().api().WaitForCalls("/response/cmd", 2));
+  json report = c.f().api().CallsTo("/response/cmd")[1].body;
+  CHECK(report["response_type"] == "ephemeral");
+  // A fresh reply: Slack does not reliably let a command replace its own reply.
+  CHECK(report["replace_original"] == false);
+  CHECK(report.dump().find("Checks for example.org") != std::string::npos);
+  CHECK(report.dump().find("no DMARC record") != std::string::npos);
+  CheckLimits(report);
 }

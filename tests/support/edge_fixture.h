@@ -66,7 +66,7 @@ class EdgeFixture {
     EngineOptions eo;
     eo.rate_limits = o.rate_limits;
     engine_ = std::make_unique<Engine>(ShippedContent(), store_, eo);
-    TurnHandler handler = [this](const Message& m) { return engine_->Handle(m); };
+    TurnHandler handler = EngineHandler(*engine_);
 
     ServerOptions so;
     so.host = "127.0.0.1";

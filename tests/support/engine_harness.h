@@ -63,7 +63,7 @@ class Conversation {
     return Send(m);
   }
   TurnResult Send(const Message& m) {
-    auto turn = engine_->Handle(m);
+    auto turn = engine_->Handle(m, progress_);
     REQUIRE(turn.ok());
     for (const auto& r : turn->replies) {
       if (!r.step_token.empty()) last_token_ = r.step_token;
@@ -78,6 +78,7 @@ class Conversation {
   }
 
   void As(const std::string& user) { ref_.user = user; }
+  void OnProgress(Progress progress) { progress_ = std::move(progress); }
   void Advance(int64_t seconds) { now_ += seconds; }
   const std::string& last_token() const { return last_token_; }
   MemorySessionStore& store() { return *store_; }
@@ -96,6 +97,7 @@ class Conversation {
   ConversationRef ref_;
   std::string last_token_;
   TurnResult last_;
+  Progress progress_;
 };
 
 }  // namespace bot::testing

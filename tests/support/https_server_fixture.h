@@ -76,7 +76,7 @@ class SlackServerFixture {
 
     TurnHandler handler = options_.handler;
     if (!handler) {
-      handler = [this](const Message& m) -> Result<TurnResult> {
+      handler = [this](const Message& m, const Progress&) -> Result<TurnResult> {
         Reply r;
         r.title = "Echo";
         r.paragraphs = {"You said: " + m.text};
@@ -85,12 +85,12 @@ class SlackServerFixture {
         return TurnResult{{r}, TurnStatus::kWaiting};
       };
     }
-    TurnHandler recording = [this, handler](const Message& m) {
+    TurnHandler recording = [this, handler](const Message& m, const Progress& progress) {
       {
         std::lock_guard<std::mutex> lock(mu_);
         messages_.push_back(m);
       }
-      return handler(m);
+      return handler(m, progress);
     };
     for (const char* path : {"/slack/events", "/slack/commands", "/slack/interactivity"}) {
       server_->Mount(path, *adapter_, recording);

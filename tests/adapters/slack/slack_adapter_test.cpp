@@ -314,3 +314,19 @@ TEST_CASE("answers an unknown slash command without a turn", "[slack]") {
   CHECK(in.kind == Inbound::Kind::kRespond);
   CHECK(json::parse(in.response.body)["response_type"] == "ephemeral");
 }
+
+TEST_CASE("a confidential answer to a slash command has no share button and leaves no copy", "[slack]") {
+  Harness h;
+  Inbound in = h.Decode(Fixture("slash_smtp_code.form"), "application/x-www-form-urlencoded");
+  CHECK(in.message.private_conversation);
+  Reply token;
+  token.title = "Email token for jane@example.com";
+  token.preformatted = "d39b3ab55786e3a6161f860c3361e2aa";
+  token.ephemeral = true;
+  token.confidential = true;
+  json body = json::parse(h.adapter->RenderInline(in.message, OneReply(token)).body);
+  CHECK(body["response_type"] == "ephemeral");
+  CHECK(body.dump().find("d39b3ab55786e3a6161f860c3361e2aa") != std::string::npos);
+  CHECK(body.dump().find(kShareActionId) == std::string::npos);
+  CheckLimits(body);
+}

@@ -15,6 +15,7 @@
 #include "bot/server/httplib_client.h"
 #include "bot/server/server.h"
 #include "bot/server/tls.h"
+#include "support/gated_prober.h"
 #include "support/paths.h"
 #include "support/process.h"
 #include "support/teams_fake_bot_framework.h"
@@ -56,7 +57,7 @@ const bot::Content& SharedContent() {
 // mailguide serving /teams/webhook and /api/messages over HTTPS, talking to the fake.
 class TeamsHttpsFixture {
  public:
-  TeamsHttpsFixture() {
+  explicit TeamsHttpsFixture(bot::Prober* prober = nullptr) {
     cert_ = dir_.path() + "/cert.pem";
     key_ = dir_.path() + "/key.pem";
     bot::Status s = bot::GenerateSelfSignedCertificate(cert_, key_, {"localhost"}, {"127.0.0.1"}, 2);
@@ -67,7 +68,9 @@ class TeamsHttpsFixture {
     bot::HttplibClientOptions co;
     co.ca_cert_file = cert_;
     http_ = std::make_unique<bot::HttplibClient>(co);
-    engine_ = std::make_unique<bot::Engine>(SharedContent(), store_);
+    bot::EngineOptions eo;
+    eo.prober = prober;
+    engine_ = std::make_unique<bot::Engine>(SharedContent(), store_, eo);
 
     bot::teams::TeamsSettings ts;
     ts.webhook_secret = kSecret;
@@ -93,7 +96,7 @@ class TeamsHttpsFixture {
       log_.push_back(line);
     };
     server_ = std::make_unique<bot::Server>(so);
-    bot::TurnHandler handler = [this](const bot::Message& m) { return engine_->Handle(m); };
+    bot::TurnHandler handler = bot::EngineHandler(*engine_);
     server_->Mount("/teams/webhook", *webhook_, handler);
     server_->Mount("/api/messages", *bot_, handler);
     s = server_->Start();
@@ -359,4 +362,41 @@ TEST_CASE("bot over HTTPS: being installed posts one short help card", "[teams]"
   CHECK(got[0].method == "POST");
   CHECK(got[0].path == "/amer/v3/conversations/a:1personal-install/activities");
   CHECK(!CardText(CardOf(got[0].body)).empty());
+}
+
+TEST_CASE("bot over HTTPS: a 'Checking…' card while the probes run, then the results in its place", "[teams][probe]") {
+  bot::testing::GatedProber prober({{"mx", bot::ProbeResult::Outcome::kFail, "No MX record is published for example.com."},
+                                    {"spf", bot::ProbeResult::Outcome::kPass, "one SPF record"}});
+  TeamsHttpsFixture f(&prober);
+  json typed = f.Activity("1700000000201");
+  typed["text"] = "customer at dana@example.com is not receiving any mail, RCP";
+  auto ack = f.Post("/api/messages", typed.dump(), f.Bearer(PublishedKey(), f.Claims()));
+  REQUIRE(ack);
+  CHECK(ack->status == 200);
+  CHECK(ack->body.empty());
+
+  auto got = f.fake().WaitForActivities(1);
+  REQUIRE(got.size() == 1);
+  const auto checking = got[0];
+  CHECK(checking.method == "POST");
+  CHECK(checking.body["replyToId"] == "1700000000201");
+  CHECK(CardText(CardOf(checking.body)).find("Checking dana@example.com") != std::string::npos);
+  // Posted before the probes could finish: they are held at the gate until now.
+  REQUIRE(prober.WaitRunning(1));
+  CHECK(f.fake().activities().size() == 1);
+
+  prober.Open();
+  got = f.fake().WaitForActivities(3);
+  REQUIRE(got.size() == 3);
+  // The checking card becomes the report ...
+  CHECK(got[1].method == "PUT");
+  CHECK(got[1].path == "/amer/v3/conversations/a:17I0kl9EkpE1O9-personal/activities/" + checking.id);
+  CHECK(got[1].body["id"] == checking.id);
+  std::string report = CardOf(got[1].body).dump();  // the title and the facts, wherever they sit
+  INFO(report);
+  CHECK(report.find("Automatic checks for example.com") != std::string::npos);
+  CHECK(report.find("No MX record is published") != std::string::npos);
+  // ... and the likely cause is a new card below it.
+  CHECK(got[2].method == "POST");
+  CHECK(CardText(CardOf(got[2].body)).find("found automatically") != std::string::npos);
 }

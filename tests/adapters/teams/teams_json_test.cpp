@@ -98,6 +98,7 @@ TEST_CASE("a personal-chat command becomes the engine's command", "[teams]") {
   CHECK(m.ref.thread.empty());
   CHECK(m.ref.reply_url == "https://smba.trafficmanager.net/amer/");
   CHECK(m.ref.Key() == "teams:" + kTenant + ":a:17I0kl9EkpE1O9-personal");
+  CHECK(m.private_conversation);  // only the two of us read a personal chat
   auto address = DecodeEventId(m.event_id);
   REQUIRE(address.ok());
   CHECK(address->conversation_id == "a:17I0kl9EkpE1O9-personal");
@@ -112,7 +113,9 @@ TEST_CASE("conversations are keyed per reply chain, group chat and personal chat
   CHECK(channel.message.ref.thread == "1700000000100");
   CHECK(DecodeEventId(channel.message.event_id)->conversation_id == "19:c0ffee@thread.tacv2;messageid=1700000000100");
 
+  CHECK_FALSE(channel.message.private_conversation);
   Inbound group = Decode("group_chat_message.json");
+  CHECK_FALSE(group.message.private_conversation);
   CHECK(group.message.ref.channel == "19:meeting_abc@thread.v2");
   CHECK(group.message.ref.thread.empty());
   CHECK(group.message.command == "mailguide");

@@ -51,7 +51,7 @@ class WebServer {
     so.log = [](const std::string&) {};
     server_ = std::make_unique<bot::Server>(so);
     adapter_ = std::make_unique<bot::web::WebAdapter>(bot::web::WebAdapterOptions{bot::web::WebAccess{token}});
-    server_->Mount("/web/api/turn", *adapter_, [this](const bot::Message& m) { return engine_.Handle(m); });
+    server_->Mount("/web/api/turn", *adapter_, bot::EngineHandler(engine_));
     bot::web::WebPagesOptions po;
     po.access.token = token;
     pages_ = std::make_unique<bot::web::WebPages>(SharedContent(), store_, po);
