@@ -1019,11 +1019,23 @@ Reply Engine::TokenCommand(const Message& message, const std::string& arg) {
   return r;
 }
 
+bool NeedsConversationOrder(const Message& message) { return message.command != "smtp-code"; }
+
 Result<TurnResult> Engine::Handle(const Message& message, const Progress& progress) {
   if (!message.event_id.empty()) {
     auto first = store_.ClaimEvent(message.event_id, options_.event_ttl_seconds);
     if (!first.ok()) return first.status();
     if (!*first) return TurnResult{{}, TurnStatus::kIgnored};
+  }
+  if (!NeedsConversationOrder(message)) {
+    // A code lookup answers from the knowledge base alone: no conversation is read or written.
+    auto limited = RateLimiter(store_, options_.rate_limits).Admit(message.ref, RateKind::kLookup);
+    if (!limited.ok()) return limited.status();
+    if (*limited) return TurnResult{{std::move(**limited)}, TurnStatus::kCompleted};
+    StepOutput out = ApplyTurn(content_, options_, Session{}, false, false, "", message);
+    TurnResult result{std::move(out.replies), out.status};
+    result.cacheable = true;
+    return result;
   }
   const std::string command_text = Trim(message.text);
   for (const char* word : {"check", "token"}) {

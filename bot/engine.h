@@ -47,7 +47,14 @@ struct TurnResult {
     std::string flow, outcome, step;
   };
   std::optional<ClosedCase> closed = std::nullopt;
+  // The replies depend on nothing but the message's command and text (an SMTP code lookup),
+  // so a renderer may reuse what it rendered for the same command, text and conversation.
+  bool cacheable = false;
 };
+
+// False for a turn that neither reads nor changes a conversation (an SMTP code lookup): it
+// need not wait behind the conversation's other turns.
+bool NeedsConversationOrder(const Message& message);
 
 // What one step of the state machine produced; pure data, no I/O (see ApplyTurn()).
 struct StepOutput {

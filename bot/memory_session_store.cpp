@@ -11,7 +11,7 @@ namespace {
 
 }  // namespace
 
-MemorySessionStore::MemorySessionStore(Clock clock) : clock_(std::move(clock)) {}
+MemorySessionStore::MemorySessionStore(Clock clock) : clock_(clock), hits_(std::move(clock)) {}
 
 Result<std::optional<Session>> MemorySessionStore::Load(const std::string& key) {
   std::lock_guard lock(mu_);
@@ -98,14 +98,7 @@ Result<bool> MemorySessionStore::ClaimEvent(const std::string& event_id, int64_t
 }
 
 Result<int64_t> MemorySessionStore::CountHit(const std::string& key, int64_t window_seconds) {
-  if (window_seconds <= 0) return Status::InvalidArgument("a rate-limit window must be positive");
-  const int64_t now = clock_();
-  const int64_t start = WindowStart(now, window_seconds);
-  std::lock_guard lock(mu_);
-  PurgeEventsLocked(now);
-  Window& w = windows_[key];
-  if (w.start != start || w.end != start + window_seconds) w = Window{start, start + window_seconds, 0};
-  return ++w.count;
+  return hits_.CountHit(key, window_seconds);
 }
 
 Result<std::vector<OutcomeRecord>> MemorySessionStore::Outcomes(int64_t since, int64_t until) {
@@ -130,13 +123,12 @@ Result<std::vector<OutcomeRecord>> MemorySessionStore::Outcomes(int64_t since, i
 
 Status MemorySessionStore::Ping() { return Status::Ok(); }
 
-// Expired event ids and rate-limit windows are dropped at most once a minute, so a long `chat` or test run does not
+// Expired event ids are dropped at most once a minute, so a long `chat` or test run does not
 // grow without bound.
 void MemorySessionStore::PurgeEventsLocked(int64_t now) {
   if (now < next_event_purge_) return;
   next_event_purge_ = now + 60;
   std::erase_if(events_, [now](const auto& entry) { return entry.second <= now; });
-  std::erase_if(windows_, [now](const auto& entry) { return entry.second.end <= now; });
 }
 
 }  // namespace bot

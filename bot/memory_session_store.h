@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bot/clock.h"
+#include "bot/hit_counter.h"
 #include "bot/session_store.h"
 
 namespace bot {
@@ -40,12 +41,6 @@ class MemorySessionStore final : public SessionStore {
     std::string bytes;  // EncodeSession(session)
     OutcomeRecord outcome;
   };
-  struct Window {
-    int64_t start = 0;
-    int64_t end = 0;
-    int64_t count = 0;
-  };
-
   void PurgeEventsLocked(int64_t now);
 
   Clock clock_;
@@ -57,7 +52,7 @@ class MemorySessionStore final : public SessionStore {
   std::map<std::pair<std::string, int64_t>, OutcomeRecord> earlier_cases_;
   std::map<std::pair<std::string, std::string>, std::string> preferences_;
   std::map<std::string, int64_t> events_;  // event id -> expires at
-  std::map<std::string, Window> windows_;
+  HitCounter hits_;
   int64_t next_event_purge_ = 0;
 };
 

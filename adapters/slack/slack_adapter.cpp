@@ -6,6 +6,7 @@
 #include <charconv>
 #include <iostream>
 #include <optional>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -76,6 +77,10 @@ std::string RandomId() {
 // Bounded in memory: a response_url lives 30 minutes, so nothing older is useful.
 constexpr int64_t kRememberSeconds = 30 * 60;
 constexpr size_t kRememberMax = 2000;
+// Rendered cacheable answers kept (SlackAdapter::Rendered); the cache starts over when full.
+constexpr size_t kMaxRendered = 512;
+// Stands in for a share id while a cacheable answer is rendered; as long as RandomId()'s ids.
+constexpr std::string_view kShareIdPlaceholder = "@@mailguide-share-id@@@@";
 
 // The sweep for expired entries runs once per clock second (the clock counts seconds, so
 // nothing can newly expire within one): walking all 2000 entries on every slash command,
@@ -235,13 +240,31 @@ json SlackAdapter::ShareBlock(const std::string& share_id) const {
                                                   {"value", json{{"share", share_id}}.dump()}}})}}});
 }
 
-std::string SlackAdapter::RememberShare(const Message& message, json rendered, const std::string& id) {
-  (void)message;
+void SlackAdapter::RememberShare(std::shared_ptr<const json> shared, const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = options_.clock();
   Prune(shares_, now, shares_pruned_at_);
-  shares_[id] = Share{std::move(rendered), now};
-  return id;
+  shares_[id] = Share{std::move(shared), now};
+}
+
+std::shared_ptr<const SlackAdapter::Rendered> SlackAdapter::Render(const Message& message,
+                                                                   const TurnResult& turn) const {
+  // The share block's own size is reserved in the render: the placeholder has the length of
+  // a real id, which takes its place in the text.
+  json body = RenderSingleMessage(turn.replies, message.ref, ShareBlock(std::string(kShareIdPlaceholder)));
+  auto rendered = std::make_shared<Rendered>();
+  json shared = body;
+  shared["blocks"].erase(shared["blocks"].size() - 1);
+  rendered->shared = std::make_shared<const json>(std::move(shared));
+  body["response_type"] = "ephemeral";
+  std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  const size_t at = text.find(kShareIdPlaceholder);
+  if (at == std::string::npos || text.find(kShareIdPlaceholder, at + 1) != std::string::npos) {
+    return nullptr;  // the answer quotes the placeholder itself: render with the real id
+  }
+  rendered->head = text.substr(0, at);
+  rendered->tail = text.substr(at + kShareIdPlaceholder.size());
+  return rendered;
 }
 
 HttpResponse SlackAdapter::RenderInline(const Message& message, const TurnResult& turn) {
@@ -259,16 +282,36 @@ HttpResponse SlackAdapter::RenderInline(const Message& message, const TurnResult
     response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
     return response;
   }
-  // The shared copy is rendered now, so sharing later needs no engine turn; the share
-  // block's own size is reserved in both renders. One render with the real share block (its
-  // id has the fixed length of RandomId), one copy for the shared answer, moved into memory.
+  // Button values name the workspace and the thread, so both are part of the key.
+  const std::string key = turn.cacheable ? message.ref.workspace + '\n' + message.ref.thread + '\n' +
+                                               message.command + '\n' + message.text
+                                         : std::string();
+  std::shared_ptr<const Rendered> rendered;
+  if (!key.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = rendered_.find(key); it != rendered_.end()) rendered = it->second;
+  }
+  if (!rendered) {
+    rendered = Render(message, turn);
+    if (rendered && !key.empty()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (rendered_.size() >= kMaxRendered) rendered_.clear();  // bounded; a miss just renders again
+      rendered_[key] = rendered;
+    }
+  }
   const std::string id = RandomId();
-  json body = RenderSingleMessage(turn.replies, message.ref, ShareBlock(id));
-  json shared = body;
-  shared["blocks"].erase(shared["blocks"].size() - 1);
-  RememberShare(message, std::move(shared), id);
-  body["response_type"] = "ephemeral";
-  response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (!rendered) {
+    json body = RenderSingleMessage(turn.replies, message.ref, ShareBlock(id));
+    json shared = body;
+    shared["blocks"].erase(shared["blocks"].size() - 1);
+    RememberShare(std::make_shared<const json>(std::move(shared)), id);
+    body["response_type"] = "ephemeral";
+    response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+    return response;
+  }
+  RememberShare(rendered->shared, id);
+  response.body.reserve(rendered->head.size() + id.size() + rendered->tail.size());
+  response.body.append(rendered->head).append(id).append(rendered->tail);
   return response;
 }
 
@@ -278,7 +321,7 @@ void SlackAdapter::HandleShare(const Message& message, const ClickContext& click
     std::lock_guard<std::mutex> lock(mu_);
     Prune(shares_, options_.clock(), shares_pruned_at_);
     auto it = shares_.find(click.share_id);
-    if (it != shares_.end()) answer = it->second.message;
+    if (it != shares_.end()) answer = *it->second.message;
   }
   if (message.ref.reply_url.empty()) return;
   if (answer.is_null()) {

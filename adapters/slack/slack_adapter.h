@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -68,8 +70,15 @@ class SlackAdapter final : public Adapter {
 
  private:
   struct Share {
-    nlohmann::json message;
+    std::shared_ptr<const nlohmann::json> message;  // shared with the answer's cache entry
     int64_t created_at = 0;
+  };
+  // An answer rendered for a slash command's HTTP response: the body around its share id,
+  // and the copy that "Share in channel" posts. Cacheable answers (TurnResult::cacheable)
+  // keep theirs, so a repeated lookup costs a string concatenation, not a render.
+  struct Rendered {
+    std::string head, tail;
+    std::shared_ptr<const nlohmann::json> shared;
   };
   struct Click {
     ClickContext context;
@@ -85,7 +94,8 @@ class SlackAdapter final : public Adapter {
   void Log(const std::string& line) const;
   void Sleep(std::chrono::milliseconds d) const;
 
-  std::string RememberShare(const Message& message, nlohmann::json rendered, const std::string& id);
+  std::shared_ptr<const Rendered> Render(const Message& message, const TurnResult& turn) const;
+  void RememberShare(std::shared_ptr<const nlohmann::json> shared, const std::string& id);
   void HandleShare(const Message& message, const ClickContext& click);
   Status Replace(const Message& message, const ClickContext* click, const SlackMessage& m);
   Status PostEphemeral(const Message& message, const SlackMessage& m);
@@ -98,6 +108,8 @@ class SlackAdapter final : public Adapter {
   mutable std::mutex mu_;
   BotIdentity identity_;                   // guarded by mu_
   std::map<std::string, Share> shares_;    // guarded by mu_; share id → answer
+  // guarded by mu_; workspace, thread, command and text of a cacheable answer → its rendering
+  std::unordered_map<std::string, std::shared_ptr<const Rendered>> rendered_;
   std::map<std::string, Click> clicks_;    // guarded by mu_; Message::event_id → where it came from
   int64_t shares_pruned_at_ = -1;          // guarded by mu_; the clock when shares_ was last swept
   std::map<std::string, Interim> interims_;  // guarded by mu_; Message::event_id → its interim

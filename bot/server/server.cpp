@@ -209,6 +209,11 @@ struct Server::Impl {
       res.status = 200;
       return;
     }
+    if (in.reply_inline && !NeedsConversationOrder(message)) {
+      // Nothing to keep in order (a code lookup): answered on this thread, with no hop to a
+      // worker and back.
+      return Respond(res, route.adapter->RenderInline(message, RunTurn(route, message, {})));
+    }
     const std::string key = message.ref.Key();
     if (!in.reply_inline) {
       const bool queued = queue.Post(key, [this, &route, message] {

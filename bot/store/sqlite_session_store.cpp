@@ -2,9 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <memory>
 #include <mutex>
 #include <string_view>
 #include <utility>
+
+#include "bot/hit_counter.h"
 
 namespace bot {
 
@@ -55,6 +58,8 @@ CREATE TABLE events (
   id         TEXT PRIMARY KEY,
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+-- counters: rate-limit windows, written by earlier builds only; CountHit now counts in
+-- memory. Kept so files stay one schema; old rows are purged as before.
 CREATE TABLE counters (
   key          TEXT PRIMARY KEY,
   window_start INTEGER NOT NULL,
@@ -127,6 +132,7 @@ struct SqliteSessionStore::Impl {
   std::mutex mu;
   sqlite3* db = nullptr;
   int64_t next_purge = 0;
+  std::unique_ptr<HitCounter> hits;  // rate-limit counts (see CountHit); made with `clock`
 
   // Prepared once at open (SQLITE_PREPARE_PERSISTENT), reused under `mu`.
   sqlite3_stmt* begin = nullptr;
@@ -146,7 +152,6 @@ struct SqliteSessionStore::Impl {
   sqlite3_stmt* get_preference = nullptr;
   sqlite3_stmt* set_preference = nullptr;
   sqlite3_stmt* claim_event = nullptr;
-  sqlite3_stmt* count_hit = nullptr;
   sqlite3_stmt* outcomes = nullptr;
   sqlite3_stmt* ping = nullptr;
   sqlite3_stmt* purge_turns = nullptr;
@@ -157,7 +162,7 @@ struct SqliteSessionStore::Impl {
   ~Impl() {
     for (sqlite3_stmt* s : {begin, commit, rollback, load, stored_version, insert_session, update_session,
                             append_turn, erase_session, erase_turns, turns, get_preference, set_preference,
-                            claim_event, count_hit, outcomes, ping, purge_turns, purge_sessions,
+                            claim_event, outcomes, ping, purge_turns, purge_sessions,
                             purge_events, purge_counters, keep_case, erase_cases, purge_cases}) {
       sqlite3_finalize(s);
     }
@@ -365,13 +370,6 @@ Status SqliteSessionStore::Impl::PrepareAll() {
       {&claim_event,
        "INSERT INTO events (id, expires_at) VALUES (?1, ?2) "
        "ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at WHERE events.expires_at <= ?3"},
-      {&count_hit,
-       "INSERT INTO counters (key, window_start, window_end, count) VALUES (?1, ?2, ?3, 1) "
-       "ON CONFLICT (key) DO UPDATE SET "
-       "count = CASE WHEN counters.window_start = excluded.window_start AND "
-       "counters.window_end = excluded.window_end THEN counters.count + 1 ELSE 1 END, "
-       "window_start = excluded.window_start, window_end = excluded.window_end "
-       "RETURNING count"},
       {&outcomes,
        "SELECT key, flow, panel, outcome, outcome_step, created_at, updated_at FROM sessions "
        "WHERE updated_at BETWEEN ?1 AND ?2 UNION ALL "
@@ -426,6 +424,7 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(const std::
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   impl->clock = std::move(clock);
+  impl->hits = std::make_unique<HitCounter>(impl->clock);
   impl->options = options;
   if (Status s = impl->OpenAndConfigure(); !s.ok()) return s;
   if (Status s = impl->CheckOrCreateSchema(); !s.ok()) return s;
@@ -574,26 +573,7 @@ Result<bool> SqliteSessionStore::ClaimEvent(const std::string& event_id, int64_t
 }
 
 Result<int64_t> SqliteSessionStore::CountHit(const std::string& key, int64_t window_seconds) {
-  if (window_seconds <= 0) return Status::InvalidArgument("a rate-limit window must be positive");
-  const int64_t start = WindowStart(impl_->clock(), window_seconds);
-  std::lock_guard lock(impl_->mu);
-  // A hit count need not survive a power cut, so its commit skips the fsync that
-  // synchronous=FULL gives turns (under WAL, the next FULL commit syncs the log up to and
-  // including it). With the fsync, every slash command waited on the disk: ~120-300
-  // requests/s instead of thousands (tests/bench/README.md).
-  if (Status s = impl_->Exec("PRAGMA synchronous=NORMAL", "counting a hit without fsync"); !s.ok()) return s;
-  struct Restore {
-    Impl* impl;
-    ~Restore() { impl->Exec("PRAGMA synchronous=FULL", "restoring synchronous=FULL"); }
-  } restore{impl_.get()};
-  Use use(impl_->count_hit);
-  use.Bind(1, key).Bind(2, start).Bind(3, start + window_seconds);
-  int rc = use.Step();
-  if (rc != SQLITE_ROW) return impl_->Error(rc, "counting a hit for " + key);
-  const int64_t count = use.Int(0);
-  // Step to the end so the autocommit transaction finishes here, not at the reset.
-  if (rc = use.Step(); rc != SQLITE_DONE) return impl_->Error(rc, "counting a hit for " + key);
-  return count;
+  return impl_->hits->CountHit(key, window_seconds);
 }
 
 Result<std::vector<OutcomeRecord>> SqliteSessionStore::Outcomes(int64_t since, int64_t until) {

@@ -44,6 +44,9 @@ class SqliteSessionStore final : public SessionStore {
   Status SetPreference(const std::string& user_key, const std::string& name,
                        const std::string& value) override;
   Result<bool> ClaimEvent(const std::string& event_id, int64_t ttl_seconds) override;
+  // Counted in this process's memory, not in the file: a hit count need not survive a
+  // restart, and writing one per lookup cost a transaction under the store's lock on every
+  // slash command (tests/bench/README.md). Processes sharing the file count separately.
   Result<int64_t> CountHit(const std::string& key, int64_t window_seconds) override;
   Result<std::vector<OutcomeRecord>> Outcomes(int64_t since, int64_t until) override;
   Status Ping() override;

@@ -268,3 +268,28 @@ TEST_CASE("/mailguide check is acknowledged before the probes finish; the report
   CHECK(report.dump().find("no DMARC record") != std::string::npos);
   CheckLimits(report);
 }
+
+TEST_CASE("/smtp-code does not wait behind its asker's busy conversation", "[server][slack][probe]") {
+  bot::testing::GatedProber prober({{"mx", ProbeResult::Outcome::kPass, "MX 10 mx.example.net"}});
+  // An inline budget longer than the test's patience: a lookup queued behind the held turn
+  // would come back empty, after the gate opens.
+  SlackConversation c(false, &prober, std::chrono::seconds(30));
+  auto command = [&](const std::string& name, const std::string& text, const std::string& url) {
+    return slack::EncodeForm({{"team_id", "T0001ABCD"}, {"channel_id", "C0123456789"}, {"user_id", "U0987654321"},
+                              {"command", name}, {"text", text}, {"response_url", c.f().api().response_url(url)}});
+  };
+  // The user's private conversation is busy: its turn is held in the probes.
+  REQUIRE(c.f().PostSigned("/slack/commands", command("/mailguide", "check example.org", "held"),
+                           "application/x-www-form-urlencoded")->status == 200);
+  REQUIRE(prober.WaitRunning(1));
+  auto res = c.f().PostSigned("/slack/commands", command("/smtp-code", "550 5.7.26", "lookup"),
+                              "application/x-www-form-urlencoded");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  REQUIRE(!res->body.empty());
+  json answer = json::parse(res->body);
+  CHECK(answer.dump().find("5.7.26") != std::string::npos);
+  CHECK(prober.running() == 1);  // still held: the answer did not wait for it
+  prober.Open();
+  REQUIRE(c.f().api().WaitForCalls("/response/held", 2));
+}

@@ -330,3 +330,49 @@ TEST_CASE("a confidential answer to a slash command has no share button and leav
   CHECK(body.dump().find(kShareActionId) == std::string::npos);
   CheckLimits(body);
 }
+
+TEST_CASE("a repeated lookup reuses its rendering, with a fresh working share id each time", "[slack]") {
+  Harness h;
+  Inbound in = h.Decode(Fixture("slash_smtp_code.form"), "application/x-www-form-urlencoded");
+  Reply answer;
+  answer.title = "550 5.7.26";
+  answer.paragraphs = {"DMARC failure"};
+  TurnResult turn = OneReply(answer);
+  turn.cacheable = true;
+  const std::string first = h.adapter->RenderInline(in.message, turn).body;
+  turn.replies[0].paragraphs = {"(changed after the first render)"};
+  const std::string second = h.adapter->RenderInline(in.message, turn).body;
+  // The same answer, from the cache (the changed paragraph is not rendered) ...
+  CHECK(second.find("DMARC failure") != std::string::npos);
+  CHECK(second.find("changed after") == std::string::npos);
+  // ... with its own share id, and both buttons share the answer.
+  auto share_value = [](const std::string& body) {
+    return json::parse(body)["blocks"].back()["elements"][0]["value"].get<std::string>();
+  };
+  REQUIRE(share_value(first) != share_value(second));
+  CHECK(first.size() == second.size());
+  CheckLimits(json::parse(second));
+  for (const std::string& body : {first, second}) {
+    json payload = json::parse(Fixture("block_actions_ephemeral_share.json"));
+    payload["actions"][0]["value"] = share_value(body);
+    h.deferred.clear();
+    h.http.Clear();
+    h.Decode(EncodeForm({{"payload", payload.dump()}}), "application/x-www-form-urlencoded");
+    h.deferred.at(0).second();
+    REQUIRE(!h.http.requests().empty());
+    json shared = json::parse(h.http.requests()[0].body);
+    CHECK(shared["response_type"] == "in_channel");
+    CHECK(shared["blocks"][0]["text"]["text"] == "550 5.7.26");
+  }
+
+  SECTION("another person's lookup is rendered for them (buttons name the thread)") {
+    Message other = in.message;
+    other.ref.thread = "u:U0OTHER";
+    const std::string theirs = h.adapter->RenderInline(other, turn).body;
+    CHECK(theirs.find("changed after the first render") != std::string::npos);
+  }
+  SECTION("a turn that is not cacheable is always rendered") {
+    turn.cacheable = false;
+    CHECK(h.adapter->RenderInline(in.message, turn).body.find("changed after") != std::string::npos);
+  }
+}
