@@ -1032,9 +1032,25 @@ Result<TurnResult> Engine::Handle(const Message& message, const Progress& progre
     auto limited = RateLimiter(store_, options_.rate_limits).Admit(message.ref, RateKind::kLookup);
     if (!limited.ok()) return limited.status();
     if (*limited) return TurnResult{{std::move(**limited)}, TurnStatus::kCompleted};
-    StepOutput out = ApplyTurn(content_, options_, Session{}, false, false, "", message);
-    TurnResult result{std::move(out.replies), out.status};
+    constexpr size_t kMaxCachedText = 256, kMaxCached = 1024;
+    const bool short_text = message.text.size() <= kMaxCachedText;
+    TurnResult result{{}, TurnStatus::kCompleted};
     result.cacheable = true;
+    if (short_text) {
+      std::lock_guard lock(lookups_mu_);
+      if (auto it = lookups_.find(message.text); it != lookups_.end()) {
+        result.replies = it->second;
+        return result;
+      }
+    }
+    StepOutput out = ApplyTurn(content_, options_, Session{}, false, false, "", message);
+    result.replies = std::move(out.replies);
+    result.status = out.status;
+    if (short_text) {
+      std::lock_guard lock(lookups_mu_);
+      if (lookups_.size() >= kMaxCached) lookups_.clear();
+      lookups_[message.text] = result.replies;
+    }
     return result;
   }
   const std::string command_text = Trim(message.text);

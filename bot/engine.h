@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "bot/clock.h"
@@ -105,6 +107,10 @@ class Engine {
   const Content& content_;
   SessionStore& store_;
   EngineOptions options_;
+  // Answers to short code lookups by their text: "/smtp-code 550 5.7.26" is half of the daily
+  // use, and its answer depends on nothing else. Bounded; starts over when full.
+  std::mutex lookups_mu_;
+  std::unordered_map<std::string, std::vector<Reply>> lookups_;
 };
 
 }  // namespace bot

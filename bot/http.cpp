@@ -1,14 +1,14 @@
 #include "bot/http.h"
 
 #include <algorithm>
-#include <cctype>
 
 namespace bot {
 
 bool CaseInsensitiveLess::operator()(const std::string& a, const std::string& b) const {
-  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) < std::tolower(static_cast<unsigned char>(y));
-  });
+  // ASCII only, as header names are; std::tolower would consult the locale on every byte.
+  auto lower = [](char c) { return static_cast<unsigned char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c); };
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [&lower](char x, char y) { return lower(x) < lower(y); });
 }
 
 std::string HttpRequest::Header(const std::string& name) const {

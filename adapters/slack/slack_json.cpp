@@ -393,8 +393,12 @@ std::string DecodeEventText(std::string_view text, std::string_view bot_user_id)
 }
 
 Result<std::map<std::string, std::string>> ParseForm(std::string_view body) {
-  auto decode = [](std::string_view in, std::string& out) {
+  auto nibble = [](char c) {
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;  // only called on hex digits
+  };
+  auto decode = [&nibble](std::string_view in, std::string& out) {
     out.clear();
+    out.reserve(in.size());
     for (size_t i = 0; i < in.size(); ++i) {
       if (in[i] == '+') {
         out += ' ';
@@ -403,7 +407,7 @@ Result<std::map<std::string, std::string>> ParseForm(std::string_view body) {
             !std::isxdigit(static_cast<unsigned char>(in[i + 2]))) {
           return false;
         }
-        out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+        out += static_cast<char>(nibble(in[i + 1]) * 16 + nibble(in[i + 2]));
         i += 2;
       } else {
         out += in[i];

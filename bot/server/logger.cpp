@@ -10,28 +10,52 @@ std::string Rfc3339Now() {
   const auto now = std::chrono::system_clock::now();
   const std::time_t secs = std::chrono::system_clock::to_time_t(now);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
+  // The date and time change once a second; formatting them costs more than the rest of a
+  // request's log line, so each thread keeps the last second's.
+  thread_local std::time_t cached_secs = -1;
+  thread_local char cached[64];
+  if (secs != cached_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    std::snprintf(cached, sizeof cached, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    cached_secs = secs;
+  }
+  std::string out = cached;
+  out += static_cast<char>('0' + ms / 100);
+  out += static_cast<char>('0' + ms / 10 % 10);
+  out += static_cast<char>('0' + ms % 10);
+  out += 'Z';
+  return out;
+}
+
+std::string JsonQuote(std::string_view text) {
+  return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Logger::Logger(Sink sink) : sink_(std::move(sink)) {}
 
 void Logger::Write(const std::string& level, const nlohmann::ordered_json& fields) {
-  nlohmann::ordered_json line;
-  line["ts"] = Rfc3339Now();
-  line["level"] = level;
-  for (const auto& [k, v] : fields.items()) line[k] = v;
   // Invalid UTF-8 (a peer's bytes in an error message) is replaced, never thrown.
-  const std::string text = line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  std::string members = fields.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  // "{...}" → "...": an empty object leaves nothing.
+  members = members.size() > 2 ? members.substr(1, members.size() - 2) : std::string();
+  WriteMembers(level, members);
+}
+
+void Logger::WriteMembers(const std::string& level, std::string_view members) {
+  std::string text = "{\"ts\":\"" + Rfc3339Now() + "\",\"level\":" + JsonQuote(level);
+  if (!members.empty()) {
+    text += ',';
+    text += members;
+  }
+  text += '}';
   std::lock_guard<std::mutex> lock(mu_);
   if (sink_) {
     sink_(text);
   } else {
-    std::fputs((text + "\n").c_str(), stderr);
+    text += '\n';
+    std::fwrite(text.data(), 1, text.size(), stderr);
     std::fflush(stderr);
   }
 }

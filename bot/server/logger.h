@@ -6,6 +6,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +23,9 @@ class Logger {
 
   // {"ts":..., "level":level, ...fields}. Thread-safe: lines never interleave.
   void Write(const std::string& level, const nlohmann::ordered_json& fields);
+  // The same, with the fields already serialised: `members` is the inside of a JSON object
+  // ("\"a\":1,\"b\":\"x\""), for the per-request line, which is written for every request.
+  void WriteMembers(const std::string& level, std::string_view members);
 
   // {"ts":..., "level":level, "component":component, "msg":msg}.
   void Message(const std::string& level, const std::string& component, const std::string& msg);
@@ -39,5 +43,8 @@ class Logger {
 
 // Now as RFC 3339 UTC with milliseconds: "2024-05-01T12:00:00.123Z".
 std::string Rfc3339Now();
+
+// `text` as a JSON string, quotes included; invalid UTF-8 is replaced, never thrown.
+std::string JsonQuote(std::string_view text);
 
 }  // namespace bot

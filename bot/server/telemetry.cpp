@@ -18,17 +18,15 @@ void Telemetry::ObserveRequest(const RequestInfo& r) {
   requests_.With({endpoint, std::to_string(r.status)}).Inc();
   latency_.With({endpoint}).Observe(r.latency_ms / 1000.0);
   if (!options_.logger) return;
-  nlohmann::ordered_json line;
-  line["event"] = "request";
-  line["request_id"] = r.id;
-  line["method"] = r.method;
-  line["endpoint"] = endpoint;
-  if (!known) line["path"] = r.path.substr(0, 200);
-  if (known && !it->second.empty()) line["platform"] = it->second;
-  line["status"] = r.status;
-  line["latency_ms"] = std::round(r.latency_ms * 10) / 10;
-  line["remote"] = r.remote_addr;
-  options_.logger->Write(r.status >= 500 ? "warn" : "info", line);
+  // Built by hand rather than as a JSON value: it is written for every request.
+  std::string line = "\"event\":\"request\",\"request_id\":" + JsonQuote(r.id) +
+                     ",\"method\":" + JsonQuote(r.method) + ",\"endpoint\":" + JsonQuote(endpoint);
+  if (!known) line += ",\"path\":" + JsonQuote(std::string_view(r.path).substr(0, 200));
+  if (known && !it->second.empty()) line += ",\"platform\":" + JsonQuote(it->second);
+  line += ",\"status\":" + std::to_string(r.status);
+  line += ",\"latency_ms\":" + nlohmann::json(std::round(r.latency_ms * 10) / 10).dump();
+  line += ",\"remote\":" + JsonQuote(r.remote_addr);
+  options_.logger->WriteMembers(r.status >= 500 ? "warn" : "info", line);
 }
 
 TurnHandler Telemetry::Wrap(const std::string& platform, TurnHandler handler) {
