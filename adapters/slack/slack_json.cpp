@@ -400,6 +400,12 @@ Result<std::map<std::string, std::string>> ParseForm(std::string_view body) {
     out.clear();
     out.reserve(in.size());
     for (size_t i = 0; i < in.size(); ++i) {
+      // Plain runs are copied whole: most of a Slack form is plain.
+      size_t special = i;
+      while (special < in.size() && in[special] != '%' && in[special] != '+') ++special;
+      out.append(in.data() + i, special - i);
+      i = special;
+      if (i == in.size()) break;
       if (in[i] == '+') {
         out += ' ';
       } else if (in[i] == '%') {
