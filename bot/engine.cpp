@@ -4,6 +4,8 @@
 #include <cctype>
 #include <regex>
 
+#include "bot/text.h"
+
 namespace bot {
 namespace {
 
@@ -11,19 +13,6 @@ using Phase = Session::Phase;
 
 // What a turn asks the engine to do, whether it came as a button or as typed text.
 enum class Word { kNone, kYes, kNo, kSkip, kBack, kRestart, kCancel, kHelp, kFixed, kContinue };
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
 
 // Lower case, stray punctuation and extra spaces removed: "  Yes!! " -> "yes", "Start over." -> "start over".
 std::string Normalise(std::string_view text) {

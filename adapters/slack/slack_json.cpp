@@ -3,32 +3,18 @@
 #include <algorithm>
 #include <cctype>
 
+#include "bot/json_read.h"
+#include "bot/text.h"
+
 namespace bot::slack {
 
 using nlohmann::json;
 
 namespace {
 
-// A string member of a JSON object, or "" when absent or not a string: Slack payloads grow
-// fields over time and our decoding must not depend on their exact shape.
-std::string Str(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
-}
-
-const json& Obj(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return (it != j.end() && it->is_object()) ? *it : kNull;
-}
-
-bool Bool(const json& j, const char* key) {
-  if (!j.is_object()) return false;
-  auto it = j.find(key);
-  return it != j.end() && it->is_boolean() && it->get<bool>();
-}
+using json_read::Bool;
+using json_read::Obj;
+using json_read::Str;
 
 std::string DecodeEntities(std::string_view s) {
   std::string out;
@@ -42,13 +28,6 @@ std::string DecodeEntities(std::string_view s) {
     out += s[i];
   }
   return out;
-}
-
-std::string Trim(std::string_view s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
 }
 
 // Well-formed UTF-8: no stray continuation bytes, overlong forms, surrogates or code

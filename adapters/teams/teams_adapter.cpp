@@ -29,6 +29,23 @@ Status RequireJson(const HttpRequest& request) {
 }
 
 constexpr size_t kMaxTrustedServiceUrls = 256;
+
+// The from / conversation / recipient fields of every activity the bot `app_id` sends in reply.
+json Envelope(const std::string& app_id, const Message& message, const ReplyAddress& address) {
+  return {{"from", {{"id", "28:" + app_id}}},
+          {"conversation", {{"id", address.conversation_id}}},
+          {"recipient", {{"id", message.ref.user}}}};
+}
+
+// Where the cards of a reply to `message` are shown.
+CardContext CardContextFor(const Message& message, bool buttons) {
+  CardContext ctx;
+  ctx.buttons = buttons;
+  ctx.channel = message.ref.channel;
+  ctx.thread = message.ref.thread;
+  return ctx;
+}
+
 // "Checking…" cards waiting for their answer; past this many, one is forgotten (its turn failed).
 constexpr size_t kMaxInterims = 2000;
 
@@ -115,12 +132,9 @@ HttpResponse TeamsWebhookAdapter::RenderInline(const Message& message, const Tur
     resp.body = "";
     return resp;
   }
-  CardContext ctx;
-  ctx.buttons = false;
+  CardContext ctx = CardContextFor(message, /*buttons=*/false);
   auto address = DecodeEventId(message.event_id);
   if (address.ok() && !address->mention_name.empty()) ctx.mention_name = address->mention_name;
-  ctx.channel = message.ref.channel;
-  ctx.thread = message.ref.thread;
   resp.body = RenderMessageActivity(turn.replies, ctx);
   return resp;
 }
@@ -257,16 +271,10 @@ Result<std::string> TeamsBotAdapter::Send(const std::string& method, const std::
 bool TeamsBotAdapter::ShowProgress(const Message& message, const Reply& interim) {
   auto address = DecodeEventId(message.event_id);
   if (!address.ok() || !Trusted(message.ref.reply_url)) return false;
-  CardContext ctx;
-  ctx.buttons = false;
-  ctx.channel = message.ref.channel;
-  ctx.thread = message.ref.thread;
-  json extra = {{"from", {{"id", "28:" + settings_.app_id}}},
-                {"conversation", {{"id", address->conversation_id}}},
-                {"recipient", {{"id", message.ref.user}}}};
+  json extra = Envelope(settings_.app_id, message, *address);
   if (!address->activity_id.empty()) extra["replyToId"] = address->activity_id;
   auto sent = Send("POST", ActivitiesUrl(message.ref.reply_url, address->conversation_id, address->activity_id),
-                   RenderMessageActivity({interim}, ctx, extra));
+                   RenderMessageActivity({interim}, CardContextFor(message, /*buttons=*/false), extra));
   if (!sent.ok()) return false;
   // ResourceResponse {"id": "<new activity id>"}: without it there is nothing to update.
   json resource = json::parse(*sent, nullptr, false);
@@ -295,13 +303,8 @@ Status TeamsBotAdapter::Deliver(const Message& message, const TurnResult& turn) 
     return Status::PermissionDenied("serviceUrl was not vouched for by a verified token");
   }
 
-  CardContext ctx;
-  ctx.buttons = true;
-  ctx.channel = message.ref.channel;
-  ctx.thread = message.ref.thread;
-  json common = {{"from", {{"id", "28:" + settings_.app_id}}},
-                 {"conversation", {{"id", address->conversation_id}}},
-                 {"recipient", {{"id", message.ref.user}}}};
+  const CardContext ctx = CardContextFor(message, /*buttons=*/true);
+  const json common = Envelope(settings_.app_id, message, *address);
 
   // A click the engine refused (a stale button, someone else's case) comes back ignored or
   // as notices meant for the clicker alone: the card stays as it is for its owner.

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "adapters/teams/teams_codec.h"
+#include "bot/json_read.h"
+#include "bot/text.h"
 
 namespace bot::teams {
 namespace {
@@ -16,24 +18,8 @@ using nlohmann::json;
 constexpr std::string_view kEventIdPrefix = "teams1|";
 constexpr std::string_view kMessageIdMarker = ";messageid=";
 
-std::string Str(const json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return (it != j.end() && it->is_string()) ? it->get<std::string>() : std::string();
-}
-
-const json& Obj(const json& j, const char* key) {
-  static const json kNull;
-  if (!j.is_object()) return kNull;
-  auto it = j.find(key);
-  return (it != j.end() && it->is_object()) ? *it : kNull;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using json_read::Obj;
+using json_read::Str;
 
 // Finds `needle` in `hay` ignoring ASCII case, as the SDKs' RemoveRecipientMention does.
 size_t FindIgnoreCase(const std::string& hay, const std::string& needle) {

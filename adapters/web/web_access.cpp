@@ -2,20 +2,11 @@
 
 #include <cctype>
 
+#include "bot/text.h"
+
 namespace bot::web {
 
 namespace {
-
-std::string Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 // "host:port", "[v6]:port" or "host" → host, lower case, brackets dropped.
 std::string HostPart(std::string_view authority) {

@@ -15,6 +15,7 @@
 
 #include "bot/memory_session_store.h"
 #include "bot/store/sqlite_session_store.h"
+#include "support/process.h"
 #ifdef BOT_WITH_REDIS
 #include "bot/store/redis_session_store.h"
 #include "support/redis_server.h"
@@ -22,6 +23,7 @@
 
 namespace {
 
+using bot::testing::TempDir;
 using bot::Session;
 using bot::SessionStore;
 using bot::Status;
@@ -49,25 +51,6 @@ class FakeClock {
   std::shared_ptr<std::atomic<int64_t>> now_ = std::make_shared<std::atomic<int64_t>>(kStart);
 };
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "mailguide-store-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 struct MemoryStoreFixture {
   std::unique_ptr<SessionStore> Open(bot::Clock clock) {
@@ -78,7 +61,7 @@ struct MemoryStoreFixture {
 struct SqliteStoreFixture {
   TempDir dir;
   std::unique_ptr<SessionStore> Open(bot::Clock clock) {
-    auto store = bot::SqliteSessionStore::Open((dir.path() / "sessions.db").string(), std::move(clock));
+    auto store = bot::SqliteSessionStore::Open(dir.File("sessions.db"), std::move(clock));
     INFO(store.status().ToString());
     REQUIRE(store.ok());
     return std::move(store).value();

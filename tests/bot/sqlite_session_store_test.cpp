@@ -15,9 +15,11 @@
 #include <catch2/catch.hpp>
 
 #include "bot/store/sqlite_session_store.h"
+#include "support/process.h"
 
 namespace {
 
+using bot::testing::TempDir;
 using bot::Session;
 using bot::SqliteSessionStore;
 using bot::Status;
@@ -32,24 +34,6 @@ using bot::TurnRecord;
 
 constexpr int64_t kStart = 1'699'999'200;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "mailguide-sqlite-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string File(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 std::unique_ptr<SqliteSessionStore> OpenOrFail(const std::string& path, bot::Clock clock,
                                                bot::SqliteStoreOptions options = {}) {

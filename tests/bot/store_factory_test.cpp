@@ -6,30 +6,14 @@
 #include <catch2/catch.hpp>
 
 #include "bot/store/store_factory.h"
+#include "support/process.h"
 
+using bot::testing::TempDir;
 using bot::Status;
 using bot::StoreSpec;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "mailguide-factory-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 }  // namespace
 
@@ -80,14 +64,14 @@ TEST_CASE("a malformed store spec names the accepted forms", "[store]") {
 TEST_CASE("OpenStore opens memory and sqlite stores and creates the data directory", "[store]") {
   TempDir dir;
   SECTION("memory") {
-    auto store = bot::OpenStore("memory", (dir.path() / "unused").string());
+    auto store = bot::OpenStore("memory", dir.File("unused"));
     INFO(store.status().ToString());
     REQUIRE(store.ok());
     CHECK((*store)->Ping().ok());
-    CHECK_FALSE(std::filesystem::exists(dir.path() / "unused"));
+    CHECK_FALSE(std::filesystem::exists(dir.File("unused")));
   }
   SECTION("the default sqlite file in a data directory that does not exist yet") {
-    const auto data_dir = dir.path() / "var" / "nested";
+    const auto data_dir = std::filesystem::path(dir.path()) / "var" / "nested";
     auto store = bot::OpenStore("", data_dir.string());
     INFO(store.status().ToString());
     REQUIRE(store.ok());
@@ -95,8 +79,8 @@ TEST_CASE("OpenStore opens memory and sqlite stores and creates the data directo
     CHECK(std::filesystem::exists(data_dir / "sessions.db"));
   }
   SECTION("an explicit sqlite path") {
-    const auto path = dir.path() / "elsewhere" / "s.db";
-    auto store = bot::OpenStore("sqlite:" + path.string(), dir.path().string());
+    const auto path = std::filesystem::path(dir.path()) / "elsewhere" / "s.db";
+    auto store = bot::OpenStore("sqlite:" + path.string(), dir.path());
     INFO(store.status().ToString());
     REQUIRE(store.ok());
     CHECK(std::filesystem::exists(path));
