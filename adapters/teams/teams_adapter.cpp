@@ -153,6 +153,7 @@ TeamsBotAdapter::TeamsBotAdapter(const TeamsSettings& settings, HttpClient& http
       keys_(http, [&] {
         KeySourceOptions k = options_.keys;
         k.openid_url = settings.openid_url;
+        if (!k.log) k.log = options_.log;
         return k;
       }(), options_.clock),
       tokens_(http,
@@ -167,6 +168,14 @@ TeamsBotAdapter::TeamsBotAdapter(const TeamsSettings& settings, HttpClient& http
 void TeamsBotAdapter::TrustServiceUrlForTesting(const std::string& url) {
   std::lock_guard<std::mutex> lock(mu_);
   trusted_service_urls_.insert(url);
+}
+
+void TeamsBotAdapter::Log(const std::string& line) const {
+  if (options_.log) {
+    options_.log(line);
+  } else {
+    std::cerr << "teams: " << line << "\n";
+  }
 }
 
 bool TeamsBotAdapter::Trusted(const std::string& service_url) {
@@ -316,9 +325,9 @@ Status TeamsBotAdapter::Deliver(const Message& message, const TurnResult& turn) 
   const bool click = !address->reply_to_id.empty() && accepted;
   bool replaced = false;
   Status first_error;
-  auto note = [&first_error](const Status& s) {
+  auto note = [this, &first_error](const Status& s) {
     if (!s.ok()) {
-      std::cerr << "teams: delivery failed: " << s.ToString() << "\n";
+      Log("delivery failed: " + s.ToString());
       if (first_error.ok()) first_error = s;
     }
   };

@@ -61,6 +61,8 @@ struct BotAdapterOptions {
   int max_attempts = 4;                  // per REST call, the first try included
   int64_t max_retry_after_seconds = 30;  // longer Retry-After values are capped
   KeySourceOptions keys;                 // openid_url is taken from TeamsSettings
+  // One line per event worth an operator's attention; default: stderr. Never gets secrets.
+  std::function<void(const std::string&)> log;
 };
 
 class TeamsBotAdapter final : public Adapter {
@@ -88,6 +90,7 @@ class TeamsBotAdapter final : public Adapter {
   // One REST call with the retry rules above; the response body on success.
   Result<std::string> Send(const std::string& method, const std::string& url, const std::string& body);
   bool Trusted(const std::string& service_url);
+  void Log(const std::string& line) const;
 
   TeamsSettings settings_;
   HttpClient& http_;

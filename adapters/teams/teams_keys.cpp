@@ -16,7 +16,14 @@ Result<std::shared_ptr<const JwkSet>> KeySource::KeysFor(const std::string& kid)
   bool may_retry = !attempted_ || now - attempted_at_ >= options_.min_refetch_seconds;
   if ((!keys_ || stale || unknown) && may_retry) {
     Status s = Fetch();
-    if (!s.ok()) std::cerr << "teams: signing keys not refreshed: " << s.ToString() << "\n";
+    if (!s.ok()) {
+      const std::string line = "signing keys not refreshed: " + s.ToString();
+      if (options_.log) {
+        options_.log(line);
+      } else {
+        std::cerr << "teams: " << line << "\n";
+      }
+    }
   }
   if (!keys_) return Status::Unavailable("Bot Framework signing keys could not be fetched");
   return keys_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -22,6 +23,7 @@ struct KeySourceOptions {
   std::string openid_url = kBotFrameworkOpenIdUrl;
   int64_t max_age_seconds = 24 * 3600;     // refresh the whole set at least this often
   int64_t min_refetch_seconds = 5 * 60;    // unknown kids refetch no more often than this
+  std::function<void(const std::string&)> log;  // a failed refresh; default: stderr
 };
 
 // Thread-safe. Fetches happen under a lock, so concurrent requests with a new kid cause

@@ -238,6 +238,7 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     if (ts.bot_enabled()) {
       teams::BotAdapterOptions bo;
       bo.sleep = telemetry.CountingSleep("teams");
+      bo.log = Log().For("teams");
       teams_bot = std::make_unique<teams::TeamsBotAdapter>(ts, http, bo);
       server.Mount("/api/messages", meter(*teams_bot), telemetry.Wrap(teams_bot->Name(), handler));
       telemetry.AddEndpoint("/api/messages", teams_bot->Name());
@@ -267,7 +268,10 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
     po.access = access;
     po.secure_cookie = !cfg.server.plain_http;
     web_pages = std::make_unique<web::WebPages>(*content, sessions, po);
-    for (auto& [path, handler] : web_pages->Routes()) server.MountPage(path, std::move(handler));
+    for (auto& [path, handler] : web_pages->Routes()) {
+      telemetry.AddEndpoint(path, "web");
+      server.MountPage(path, std::move(handler));
+    }
   } else {
     Say("web: off (MAILGUIDE_WEBCHAT unset); / answers 404");
   }

@@ -131,7 +131,9 @@ int HttpStatusFor(const Status& status) {
 
 struct Server::Impl {
   explicit Impl(ServerOptions o)
-      : options(std::move(o)), recent(options.event_memory_seconds), queue(options.workers) {}
+      : options(std::move(o)),
+        recent(options.event_memory_seconds),
+        queue(options.workers, 10000, [this](const std::string& line) { Log(line); }) {}
 
   void Log(const std::string& line) {
     if (options.log) {

@@ -6,7 +6,16 @@
 
 namespace bot {
 
-KeyedWorkQueue::KeyedWorkQueue(int workers, size_t max_pending) : max_pending_(max_pending) {
+void KeyedWorkQueue::Report(const std::string& line) const {
+  if (log_) {
+    log_(line);
+  } else {
+    std::cerr << "server: " << line << "\n";
+  }
+}
+
+KeyedWorkQueue::KeyedWorkQueue(int workers, size_t max_pending, std::function<void(const std::string&)> log)
+    : max_pending_(max_pending), log_(std::move(log)) {
   for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] { Work(); });
 }
 
@@ -40,9 +49,9 @@ void KeyedWorkQueue::Work() {
     try {
       task();
     } catch (const std::exception& e) {
-      std::cerr << "server: a queued task failed: " << e.what() << "\n";
+      Report(std::string("a queued task failed: ") + e.what());
     } catch (...) {
-      std::cerr << "server: a queued task failed with an unknown exception\n";
+      Report("a queued task failed with an unknown exception");
     }
     lock.lock();
     --pending_;

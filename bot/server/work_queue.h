@@ -18,8 +18,10 @@ namespace bot {
 // Thread-safe.
 class KeyedWorkQueue {
  public:
-  // Starts `workers` threads; at most `max_pending` tasks wait at once.
-  explicit KeyedWorkQueue(int workers, size_t max_pending = 10000);
+  // Starts `workers` threads; at most `max_pending` tasks wait at once. A task that throws is
+  // reported to `log` (default: stderr).
+  explicit KeyedWorkQueue(int workers, size_t max_pending = 10000,
+                          std::function<void(const std::string&)> log = {});
   KeyedWorkQueue(const KeyedWorkQueue&) = delete;
   KeyedWorkQueue& operator=(const KeyedWorkQueue&) = delete;
   ~KeyedWorkQueue();  // Shutdown()
@@ -35,8 +37,10 @@ class KeyedWorkQueue {
 
  private:
   void Work();
+  void Report(const std::string& line) const;
 
   const size_t max_pending_;
+  const std::function<void(const std::string&)> log_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::deque<std::function<void()>>> queues_;  // key → its waiting tasks

@@ -1,6 +1,9 @@
 // The web chat's pages over a real loopback server: the chat page, assets, flow map and
 // outcomes in-process (bot::Server + WebPages + WebAdapter + a real Engine), the token login,
 // and `mailguide serve` as a process serving the pages only with MAILGUIDE_WEBCHAT=1.
+#include <chrono>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -346,6 +349,22 @@ TEST_CASE("mailguide serve serves the web chat only with MAILGUIDE_WEBCHAT=1", "
     REQUIRE(turn);
     CHECK(turn->status == 200);
     CHECK_THAT(turn->body, Catch::Contains("5.7.26"));
+    // The pages are counted under their own paths in /metrics, not as "other". A request is
+    // observed just after its answer is written, so the scrape may come first: ask again.
+    std::string text;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto metrics = c.Get("/metrics");
+      REQUIRE(metrics);
+      text = metrics->body;
+      if (text.find("endpoint=\"/web/app.js\",status=\"200\"} 1") != std::string::npos &&
+          text.find("endpoint=\"/map\",status=\"200\"} 1") != std::string::npos) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    CHECK_THAT(text, Catch::Contains("endpoint=\"/map\",status=\"200\"} 1"));
+    CHECK_THAT(text, Catch::Contains("endpoint=\"/web/app.js\",status=\"200\"} 1"));
   }
   SECTION("off") {
     Serve serve({});
