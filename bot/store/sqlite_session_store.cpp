@@ -2,10 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "bot/hit_counter.h"
 
@@ -158,8 +160,31 @@ struct SqliteSessionStore::Impl {
   sqlite3_stmt* purge_sessions = nullptr;
   sqlite3_stmt* purge_events = nullptr;
   sqlite3_stmt* purge_counters = nullptr;
+  sqlite3_stmt* savepoint = nullptr;
+  sqlite3_stmt* release = nullptr;
+  sqlite3_stmt* rollback_to = nullptr;
+  sqlite3_stmt* sync_normal = nullptr;
+  sqlite3_stmt* sync_full = nullptr;
+
+  // Group commit. A turn's commit waits for its fsync (synchronous=FULL), and while one batch
+  // is being written the next turns gather: the turns waiting when a write starts share its
+  // transaction and its one fsync. Each keeps its own version check, in a savepoint of its own.
+  struct Pending {
+    const Session& session;
+    int64_t expected_version;
+    const TurnRecord& turn;
+    const std::string& bytes;  // EncodeSession(session)
+    int64_t now;
+    Status result;
+    bool done = false;
+  };
+  std::mutex group_mu;  // guards waiting and writing; taken before `mu`, never inside it
+  std::condition_variable group_cv;
+  std::vector<Pending*> waiting;
+  bool writing = false;
 
   ~Impl() {
+    for (sqlite3_stmt* s : {savepoint, release, rollback_to, sync_normal, sync_full}) sqlite3_finalize(s);
     for (sqlite3_stmt* s : {begin, commit, rollback, load, stored_version, insert_session, update_session,
                             append_turn, erase_session, erase_turns, turns, get_preference, set_preference,
                             claim_event, outcomes, ping, purge_turns, purge_sessions,
@@ -239,6 +264,8 @@ struct SqliteSessionStore::Impl {
 
   Status OpenAndConfigure();
   Status CheckOrCreateSchema();
+  Status WriteTurnLocked(const Pending& p);
+  void CommitBatchLocked(const std::vector<Pending*>& batch);
   Status PrepareAll();
   Status PurgeLocked(int64_t now);
 };
@@ -334,6 +361,11 @@ Status SqliteSessionStore::Impl::CheckOrCreateSchema() {
 Status SqliteSessionStore::Impl::PrepareAll() {
   const std::pair<sqlite3_stmt**, const char*> statements[] = {
       {&begin, "BEGIN IMMEDIATE"},
+      {&savepoint, "SAVEPOINT turn"},
+      {&release, "RELEASE turn"},
+      {&rollback_to, "ROLLBACK TO turn"},
+      {&sync_normal, "PRAGMA synchronous=NORMAL"},
+      {&sync_full, "PRAGMA synchronous=FULL"},
       {&commit, "COMMIT"},
       {&rollback, "ROLLBACK"},
       {&load, "SELECT data FROM sessions WHERE key = ?1"},
@@ -452,59 +484,102 @@ Result<std::optional<Session>> SqliteSessionStore::Load(const std::string& key) 
   return std::optional<Session>(std::move(decoded).value());
 }
 
-Status SqliteSessionStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) {
-  if (Status s = CheckCommitArguments(session, expected_version); !s.ok()) return s;
-  const std::string bytes = EncodeSession(session);
-  const int64_t now = impl_->clock();
-  std::lock_guard lock(impl_->mu);
-  Impl& db = *impl_;
-
-  Impl::Transaction txn(db);
-  if (Status s = txn.Begin(); !s.ok()) return s;
-  if (expected_version != 0) {
-    Use use(db.keep_case);
-    use.Bind(1, session.key).Bind(2, session.created_at).Bind(3, now).Bind(4, expected_version);
-    if (Status s = db.Done(use, "keeping the previous case of " + session.key); !s.ok()) return s;
+// One turn's writes, inside the batch's transaction. Conflict leaves partial writes behind:
+// the caller rolls back to the turn's savepoint.
+Status SqliteSessionStore::Impl::WriteTurnLocked(const Pending& p) {
+  const Session& session = p.session;
+  if (p.expected_version != 0) {
+    Use use(keep_case);
+    use.Bind(1, session.key).Bind(2, session.created_at).Bind(3, p.now).Bind(4, p.expected_version);
+    if (Status s = Done(use, "keeping the previous case of " + session.key); !s.ok()) return s;
   }
   {
-    Use use(expected_version == 0 ? db.insert_session : db.update_session);
+    Use use(p.expected_version == 0 ? insert_session : update_session);
     use.Bind(1, session.key)
         .Bind(2, session.version)
-        .Bind(3, bytes)
+        .Bind(3, p.bytes)
         .Bind(4, session.flow)
         .Bind(5, session.panel)
         .Bind(6, session.outcome)
         .Bind(7, session.outcome_step)
         .Bind(8, session.created_at)
         .Bind(9, session.updated_at)
-        .Bind(10, now);
-    if (expected_version != 0) use.Bind(11, expected_version);
-    if (Status s = db.Done(use, "saving session " + session.key); !s.ok()) return s;
+        .Bind(10, p.now);
+    if (p.expected_version != 0) use.Bind(11, p.expected_version);
+    if (Status s = Done(use, "saving session " + session.key); !s.ok()) return s;
   }
-  if (sqlite3_changes(db.db) != 1) {
+  if (sqlite3_changes(db) != 1) {
     int64_t stored = 0;
-    Use use(db.stored_version);
+    Use use(stored_version);
     if (use.Bind(1, session.key).Step() == SQLITE_ROW) stored = use.Int(0);
     return Status::Conflict("session " + session.key + " changed since it was loaded (expected version " +
-                            std::to_string(expected_version) + ", stored " + std::to_string(stored) +
+                            std::to_string(p.expected_version) + ", stored " + std::to_string(stored) +
                             "): reload and retry");
   }
-  {
-    Use use(db.append_turn);
-    use.Bind(1, session.key)
-        .Bind(2, session.version)
-        .Bind(3, turn.at)
-        .Bind(4, turn.user)
-        .Bind(5, turn.step)
-        .Bind(6, turn.input)
-        .Bind(7, turn.result);
-    if (Status s = db.Done(use, "appending a turn to " + session.key); !s.ok()) return s;
-  }
-  if (Status s = txn.Commit(); !s.ok()) return s;
+  Use use(append_turn);
+  use.Bind(1, session.key)
+      .Bind(2, session.version)
+      .Bind(3, p.turn.at)
+      .Bind(4, p.turn.user)
+      .Bind(5, p.turn.step)
+      .Bind(6, p.turn.input)
+      .Bind(7, p.turn.result);
+  return Done(use, "appending a turn to " + session.key);
+}
 
-  // The turn is durable; a failed purge only means it runs again after the next interval.
-  if (now >= db.next_purge) (void)db.PurgeLocked(now);
-  return Status::Ok();
+void SqliteSessionStore::Impl::CommitBatchLocked(const std::vector<Pending*>& batch) {
+  Transaction txn(*this);
+  if (Status s = txn.Begin(); !s.ok()) {
+    for (Pending* p : batch) p->result = s;
+    return;
+  }
+  bool any = false;
+  for (Pending* p : batch) {
+    Use(savepoint).Step();
+    p->result = WriteTurnLocked(*p);
+    if (!p->result.ok()) Use(rollback_to).Step();
+    Use(release).Step();
+    any = any || p->result.ok();
+  }
+  if (!any) return;  // nothing to keep: the transaction rolls back
+  if (Status s = txn.Commit(); !s.ok()) {
+    for (Pending* p : batch) {
+      if (p->result.ok()) p->result = s;
+    }
+    return;
+  }
+  // The turns are durable; a failed purge only means it runs again after the next interval.
+  const int64_t now = batch.front()->now;
+  if (now >= next_purge) (void)PurgeLocked(now);
+}
+
+Status SqliteSessionStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) {
+  if (Status s = CheckCommitArguments(session, expected_version); !s.ok()) return s;
+  const std::string bytes = EncodeSession(session);
+  Impl& db = *impl_;
+  Impl::Pending mine{session, expected_version, turn, bytes, db.clock(), Status::Ok(), false};
+  std::unique_lock group(db.group_mu);
+  db.waiting.push_back(&mine);
+  while (!mine.done) {
+    if (db.writing) {
+      db.group_cv.wait(group);
+      continue;
+    }
+    // No write under way: this thread writes every turn waiting now, its own included.
+    db.writing = true;
+    std::vector<Impl::Pending*> batch;
+    batch.swap(db.waiting);
+    group.unlock();
+    {
+      std::lock_guard lock(db.mu);
+      db.CommitBatchLocked(batch);
+    }
+    group.lock();
+    for (Impl::Pending* p : batch) p->done = true;
+    db.writing = false;
+    db.group_cv.notify_all();
+  }
+  return mine.result;
 }
 
 Status SqliteSessionStore::Erase(const std::string& key) {
@@ -566,6 +641,14 @@ Result<bool> SqliteSessionStore::ClaimEvent(const std::string& event_id, int64_t
   if (ttl_seconds <= 0) return Status::InvalidArgument("an event claim needs a positive ttl_seconds");
   const int64_t now = impl_->clock();
   std::lock_guard lock(impl_->mu);
+  // A claim is written without an fsync of its own: under WAL, the turn's commit that follows
+  // (synchronous=FULL) syncs the log up to and including it. A power cut before that loses
+  // the claim and the turn together, and the platform's retry then gets the turn it needs.
+  Use(impl_->sync_normal).Step();
+  struct Restore {
+    sqlite3_stmt* full;
+    ~Restore() { Use(full).Step(); }
+  } restore{impl_->sync_full};
   Use use(impl_->claim_event);
   use.Bind(1, event_id).Bind(2, now + ttl_seconds).Bind(3, now);
   if (Status s = impl_->Done(use, "claiming event " + event_id); !s.ok()) return s;

@@ -510,6 +510,40 @@ TEMPLATE_TEST_CASE("concurrent commits on one key each win exactly once and lose
   for (int t = 0; t < kThreads; ++t) CHECK(next_per_user[std::to_string(t)] == kCommitsPerThread);
 }
 
+TEMPLATE_TEST_CASE("concurrent commits on many keys all land, each with its own turns", "[store]",
+                   STORE_FIXTURES) {
+  TestType fixture;
+  FakeClock clock;
+  auto store = fixture.Open(clock.AsClock());
+  constexpr int kThreads = 8;
+  constexpr int kCommitsPerThread = 25;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string key = "slack:T1:C1:agent-" + std::to_string(t);
+      for (int i = 0; i < kCommitsPerThread; ++i) {
+        Session s = MakeSession(key, i + 1);
+        s.history.push_back({"step", std::to_string(i)});
+        if (!store->Commit(s, i, MakeTurn(std::to_string(i), "user-" + std::to_string(t))).ok()) ++errors;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  REQUIRE(errors == 0);
+  for (int t = 0; t < kThreads; ++t) {
+    const std::string key = "slack:T1:C1:agent-" + std::to_string(t);
+    auto loaded = store->Load(key);
+    STORE_REQUIRE_OK(loaded.status());
+    REQUIRE(loaded->has_value());
+    CHECK((*loaded)->version == kCommitsPerThread);
+    auto turns = store->Turns(key);
+    STORE_REQUIRE_OK(turns.status());
+    REQUIRE(turns->size() == kCommitsPerThread);
+    for (int i = 0; i < kCommitsPerThread; ++i) CHECK((*turns)[i].input == std::to_string(i));
+  }
+}
+
 TEMPLATE_TEST_CASE("a reachable store answers ping", "[store]", STORE_FIXTURES) {
   TestType fixture;
   FakeClock clock;
