@@ -1,5 +1,6 @@
 // `mailguide serve`: loads the configuration, the flows and the store, mounts every platform
 // whose secrets are set, serves HTTPS until SIGTERM/SIGINT, then shuts down gracefully.
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -292,8 +293,12 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
                                    : std::string("; needs MAILGUIDE_WEBCHAT_TOKEN: open the page with ?token=… once")));
   }
 
+  // While waiting for a signal, hand memory freed after a burst back to the system every
+  // 10 s: glibc keeps it in per-thread arenas otherwise, and RSS would stay at the peak of
+  // the busiest minute (tests/bench/README.md).
   int received = 0;
-  sigwait(&signals, &received);
+  const timespec tick{10, 0};
+  while ((received = sigtimedwait(&signals, nullptr, &tick)) < 0) malloc_trim(0);
   Say(std::string("serve: ") + (received == SIGINT ? "SIGINT" : "SIGTERM") +
       ": no new connections; finishing requests in flight and queued deliveries");
   server.Stop();
