@@ -250,7 +250,7 @@ json SlackAdapter::ShareBlock(const std::string& share_id) const {
                                                   {"value", json{{"share", share_id}}.dump()}}})}}});
 }
 
-void SlackAdapter::RememberShare(std::shared_ptr<const json> shared, const std::string& id) {
+void SlackAdapter::RememberShare(std::shared_ptr<const std::string> shared, const std::string& id) {
   std::lock_guard<std::mutex> lock(mu_);
   const int64_t now = options_.clock();
   Prune(shares_, now, shares_pruned_at_);
@@ -265,7 +265,7 @@ std::shared_ptr<const SlackAdapter::Rendered> SlackAdapter::Render(const Message
   auto rendered = std::make_shared<Rendered>();
   json shared = body;
   shared["blocks"].erase(shared["blocks"].size() - 1);
-  rendered->shared = std::make_shared<const json>(std::move(shared));
+  rendered->shared = std::make_shared<const std::string>(shared.dump(-1, ' ', false, json::error_handler_t::replace));
   body["response_type"] = "ephemeral";
   std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
   const size_t at = text.find(kShareIdPlaceholder);
@@ -283,10 +283,12 @@ HttpResponse SlackAdapter::RenderInline(const Message& message, const TurnResult
     response.content_type = "text/plain";
     return response;
   }
-  // A credential is for the asker alone: no share button, no copy kept.
+  // A credential is for the asker alone: no share button, no copy kept. A question of a case
+  // in progress is not worth sharing either (the buttons answer it, not the channel): only a
+  // finished answer — a lookup, a check report, help — offers "Share in channel".
   const bool confidential = std::any_of(turn.replies.begin(), turn.replies.end(),
                                         [](const Reply& r) { return r.confidential; });
-  if (confidential) {
+  if (confidential || turn.status == TurnStatus::kWaiting) {
     json body = RenderSingleMessage(turn.replies, message.ref);
     body["response_type"] = "ephemeral";
     response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -314,7 +316,8 @@ HttpResponse SlackAdapter::RenderInline(const Message& message, const TurnResult
     json body = RenderSingleMessage(turn.replies, message.ref, ShareBlock(id));
     json shared = body;
     shared["blocks"].erase(shared["blocks"].size() - 1);
-    RememberShare(std::make_shared<const json>(std::move(shared)), id);
+    RememberShare(std::make_shared<const std::string>(shared.dump(-1, ' ', false, json::error_handler_t::replace)),
+                  id);
     body["response_type"] = "ephemeral";
     response.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
     return response;
@@ -326,15 +329,16 @@ HttpResponse SlackAdapter::RenderInline(const Message& message, const TurnResult
 }
 
 void SlackAdapter::HandleShare(const Message& message, const ClickContext& click) {
-  json answer;
+  std::shared_ptr<const std::string> text;
   {
     std::lock_guard<std::mutex> lock(mu_);
     Prune(shares_, options_.clock(), shares_pruned_at_);
     auto it = shares_.find(click.share_id);
-    if (it != shares_.end()) answer = *it->second.message;
+    if (it != shares_.end()) text = it->second.message;
   }
   if (message.ref.reply_url.empty()) return;
-  if (answer.is_null()) {
+  json answer = text ? json::parse(*text, nullptr, /*allow_exceptions=*/false) : json();
+  if (!answer.is_object()) {
     PostToResponseUrl(message.ref.reply_url,
                       {{"response_type", "ephemeral"},
                        {"replace_original", false},

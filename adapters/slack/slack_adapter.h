@@ -70,7 +70,9 @@ class SlackAdapter final : public Adapter {
 
  private:
   struct Share {
-    std::shared_ptr<const nlohmann::json> message;  // shared with the answer's cache entry
+    // The answer as JSON text, shared with its cache entry: kept as a tree, 2,000 remembered
+    // answers took ~10 KB each (tests/bench/README.md); parsed only when someone shares.
+    std::shared_ptr<const std::string> message;
     int64_t created_at = 0;
   };
   // An answer rendered for a slash command's HTTP response: the body around its share id,
@@ -78,7 +80,7 @@ class SlackAdapter final : public Adapter {
   // keep theirs, so a repeated lookup costs a string concatenation, not a render.
   struct Rendered {
     std::string head, tail;
-    std::shared_ptr<const nlohmann::json> shared;
+    std::shared_ptr<const std::string> shared;
   };
   struct Click {
     ClickContext context;
@@ -95,7 +97,7 @@ class SlackAdapter final : public Adapter {
   void Sleep(std::chrono::milliseconds d) const;
 
   std::shared_ptr<const Rendered> Render(const Message& message, const TurnResult& turn) const;
-  void RememberShare(std::shared_ptr<const nlohmann::json> shared, const std::string& id);
+  void RememberShare(std::shared_ptr<const std::string> shared, const std::string& id);
   void HandleShare(const Message& message, const ClickContext& click);
   Status Replace(const Message& message, const ClickContext* click, const SlackMessage& m);
   Status PostEphemeral(const Message& message, const SlackMessage& m);

@@ -211,7 +211,14 @@ TEST_CASE("keeps the turns of one conversation in order", "[server][slack]") {
 }
 
 TEST_CASE("answers a slash command inline, ephemeral, and shares it on request", "[server][slack]") {
-  SlackServerFixture f;
+  SlackServerOptions o;
+  o.handler = [](const Message& m, const Progress&) -> Result<TurnResult> {
+    Reply r;
+    r.title = "Answer";
+    r.paragraphs = {"You asked: " + m.text};
+    return TurnResult{{r}, TurnStatus::kCompleted};  // a finished answer, so it may be shared
+  };
+  SlackServerFixture f(o);
   const std::string form = slack::EncodeForm({{"team_id", "T0001ABCD"},
                                               {"channel_id", "C0123456789"},
                                               {"user_id", "U0987654321"},

@@ -78,6 +78,8 @@ struct Harness {
 };
 
 TurnResult OneReply(Reply r) { return TurnResult{{std::move(r)}, TurnStatus::kWaiting}; }
+// A one-off answer (a lookup): the turn is over, so the answer may be shared.
+TurnResult Finished(Reply r) { return TurnResult{{std::move(r)}, TurnStatus::kCompleted}; }
 
 Reply Question() {
   Reply r;
@@ -252,7 +254,7 @@ TEST_CASE("answers slash commands inline, ephemeral, with a working share button
   Reply answer;
   answer.title = "550 5.7.26";
   answer.paragraphs = {"DMARC failure"};
-  HttpResponse res = h.adapter->RenderInline(in.message, OneReply(answer));
+  HttpResponse res = h.adapter->RenderInline(in.message, Finished(answer));
   CHECK(res.status == 200);
   CHECK(res.content_type == "application/json");
   json body = json::parse(res.body);
@@ -278,6 +280,10 @@ TEST_CASE("answers slash commands inline, ephemeral, with a working share button
   CheckLimits(shared);
   CHECK(json::parse(reqs[1].body)["delete_original"] == true);
 
+  SECTION("a question of a case in progress has no share button") {
+    json question = json::parse(h.adapter->RenderInline(in.message, OneReply(Question())).body);
+    CHECK(question.dump().find(kShareActionId) == std::string::npos);
+  }
   SECTION("an unknown or expired share id gets a polite ephemeral note") {
     h.http.Clear();
     h.deferred.clear();
@@ -337,7 +343,7 @@ TEST_CASE("a repeated lookup reuses its rendering, with a fresh working share id
   Reply answer;
   answer.title = "550 5.7.26";
   answer.paragraphs = {"DMARC failure"};
-  TurnResult turn = OneReply(answer);
+  TurnResult turn = Finished(answer);
   turn.cacheable = true;
   const std::string first = h.adapter->RenderInline(in.message, turn).body;
   turn.replies[0].paragraphs = {"(changed after the first render)"};
