@@ -90,7 +90,7 @@ constexpr size_t kRememberMax = 2000;
 // Rendered cacheable answers kept (SlackAdapter::Rendered); the cache starts over when full.
 constexpr size_t kMaxRendered = 512;
 // Stands in for a share id while a cacheable answer is rendered; as long as RandomId()'s ids.
-constexpr std::string_view kShareIdPlaceholder = "@@mailguide-share-id@@@@";
+constexpr std::string_view kShareIdMark = "@@mailguide-share-id@@@@";
 
 // The sweep for expired entries runs once per clock second (the clock counts seconds, so
 // nothing can newly expire within one): walking all 2000 entries on every slash command,
@@ -259,21 +259,21 @@ void SlackAdapter::RememberShare(std::shared_ptr<const std::string> shared, cons
 
 std::shared_ptr<const SlackAdapter::Rendered> SlackAdapter::Render(const Message& message,
                                                                    const TurnResult& turn) const {
-  // The share block's own size is reserved in the render: the placeholder has the length of
+  // The share block's own size is reserved in the render: the mark has the length of
   // a real id, which takes its place in the text.
-  json body = RenderSingleMessage(turn.replies, message.ref, ShareBlock(std::string(kShareIdPlaceholder)));
+  json body = RenderSingleMessage(turn.replies, message.ref, ShareBlock(std::string(kShareIdMark)));
   auto rendered = std::make_shared<Rendered>();
   json shared = body;
   shared["blocks"].erase(shared["blocks"].size() - 1);
   rendered->shared = std::make_shared<const std::string>(shared.dump(-1, ' ', false, json::error_handler_t::replace));
   body["response_type"] = "ephemeral";
   std::string text = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  const size_t at = text.find(kShareIdPlaceholder);
-  if (at == std::string::npos || text.find(kShareIdPlaceholder, at + 1) != std::string::npos) {
-    return nullptr;  // the answer quotes the placeholder itself: render with the real id
+  const size_t at = text.find(kShareIdMark);
+  if (at == std::string::npos || text.find(kShareIdMark, at + 1) != std::string::npos) {
+    return nullptr;  // the answer quotes the mark itself: render with the real id
   }
   rendered->head = text.substr(0, at);
-  rendered->tail = text.substr(at + kShareIdPlaceholder.size());
+  rendered->tail = text.substr(at + kShareIdMark.size());
   return rendered;
 }
 
