@@ -14,9 +14,9 @@ namespace {
 using bot::testing::MetricValue;
 
 // An adapter whose answers the test sets.
-class StubAdapter final : public bot::Adapter {
+class ScriptedAdapter final : public bot::Adapter {
  public:
-  const char* Name() const override { return "stub"; }
+  const char* Name() const override { return "scripted"; }
   bot::Status Verify(const bot::HttpRequest&) override { return verify; }
   bot::Result<bot::Inbound> Decode(const bot::HttpRequest&) override { return bot::Inbound{}; }
   bot::HttpResponse RenderInline(const bot::Message&, const bot::TurnResult&) override { return {}; }
@@ -111,28 +111,28 @@ TEST_CASE("telemetry counts requests by named endpoint and files unknown paths u
 
 TEST_CASE("telemetry counts turns, closed cases, signature failures, replies and retries", "[metrics]") {
   bot::Telemetry t({});
-  StubAdapter stub;
-  bot::MeteredAdapter metered(stub, t);
-  CHECK(std::string(metered.Name()) == "stub");
+  ScriptedAdapter scripted;
+  bot::MeteredAdapter metered(scripted, t);
+  CHECK(std::string(metered.Name()) == "scripted");
 
-  stub.verify = bot::Status::Unauthenticated("bad signature");
+  scripted.verify = bot::Status::Unauthenticated("bad signature");
   CHECK(metered.Verify({}).code() == bot::Status::Code::kUnauthenticated);
-  stub.verify = bot::Status::Ok();
+  scripted.verify = bot::Status::Ok();
   CHECK(metered.Verify({}).ok());
 
   bot::TurnResult two{{bot::Reply{}, bot::Reply{}}, bot::TurnStatus::kWaiting};
   CHECK(metered.Deliver({}, two).ok());
-  stub.deliver = bot::Status::Unavailable("down");
+  scripted.deliver = bot::Status::Unavailable("down");
   CHECK(!metered.Deliver({}, two).ok());
   metered.RenderInline({}, two);
 
-  auto sleep = t.CountingSleep("stub", [](std::chrono::milliseconds) {});
+  auto sleep = t.CountingSleep("scripted", [](std::chrono::milliseconds) {});
   sleep(std::chrono::milliseconds(500));
   sleep(std::chrono::milliseconds(1000));
 
   bot::TurnResult resolved{{bot::Reply{}}, bot::TurnStatus::kCompleted};
   resolved.closed = bot::TurnResult::ClosedCase{"webmail", "resolved", "password"};
-  auto handler = t.Wrap("stub", [&](const bot::Message& m, const bot::Progress&) -> bot::Result<bot::TurnResult> {
+  auto handler = t.Wrap("scripted", [&](const bot::Message& m, const bot::Progress&) -> bot::Result<bot::TurnResult> {
     if (m.text == "dup") return bot::TurnResult{{}, bot::TurnStatus::kIgnored};
     if (m.text == "fail") return bot::Status::Unavailable("store down");
     return resolved;
@@ -146,13 +146,13 @@ TEST_CASE("telemetry counts turns, closed cases, signature failures, replies and
   CHECK(!handler(m, {}).ok());
 
   const std::string text = t.Render();
-  CHECK(MetricValue(text, "mailguide_signature_failures_total{platform=\"stub\"}") == 1);
-  CHECK(MetricValue(text, "mailguide_replies_sent_total{platform=\"stub\"}") == 4);
-  CHECK(MetricValue(text, "mailguide_replies_failed_total{platform=\"stub\"}") == 2);
-  CHECK(MetricValue(text, "mailguide_outbound_retries_total{platform=\"stub\"}") == 2);
-  CHECK(MetricValue(text, "mailguide_turns_total{platform=\"stub\",result=\"answered\"}") == 1);
-  CHECK(MetricValue(text, "mailguide_turns_total{platform=\"stub\",result=\"duplicate\"}") == 1);
-  CHECK(MetricValue(text, "mailguide_turns_total{platform=\"stub\",result=\"failed\"}") == 1);
+  CHECK(MetricValue(text, "mailguide_signature_failures_total{platform=\"scripted\"}") == 1);
+  CHECK(MetricValue(text, "mailguide_replies_sent_total{platform=\"scripted\"}") == 4);
+  CHECK(MetricValue(text, "mailguide_replies_failed_total{platform=\"scripted\"}") == 2);
+  CHECK(MetricValue(text, "mailguide_outbound_retries_total{platform=\"scripted\"}") == 2);
+  CHECK(MetricValue(text, "mailguide_turns_total{platform=\"scripted\",result=\"answered\"}") == 1);
+  CHECK(MetricValue(text, "mailguide_turns_total{platform=\"scripted\",result=\"duplicate\"}") == 1);
+  CHECK(MetricValue(text, "mailguide_turns_total{platform=\"scripted\",result=\"failed\"}") == 1);
   CHECK(MetricValue(text, "mailguide_flow_outcomes_total{flow=\"webmail\",outcome=\"resolved\",step=\"password\"}") == 1);
 }
 

@@ -28,6 +28,7 @@
 #include "bot/server/server.h"
 #include "support/paths.h"
 #include "support/process.h"
+#include "support/serve_process.h"
 
 using nlohmann::json;
 
@@ -263,81 +264,26 @@ TEST_CASE("with a token, pages ask for it, ?token= sets a cookie, and the API wa
 
 namespace {
 
-// `mailguide serve` on an OS-picked loopback port; the port read from its start-up lines.
-class Serve {
- public:
-  explicit Serve(std::vector<std::string> env) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    env.push_back("MAILGUIDE_LISTEN=127.0.0.1:0");
-    env.push_back("MAILGUIDE_PLAIN_HTTP=1");
-    env.push_back("MAILGUIDE_STORE=memory");
-    env.push_back("MAILGUIDE_DATA_DIR=" + dir_.path());
-    env.push_back("MAILGUIDE_FLOWS=" + bot::testing::FlowsDir());
-    pid_ = fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      dup2(fds[1], 2);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> envp;
-      for (auto& e : env) envp.push_back(e.data());
-      envp.push_back(nullptr);
-      std::string binary = bot::testing::MailguideBinary();
-      char* argv[] = {binary.data(), const_cast<char*>("serve"), nullptr};
-      execve(binary.c_str(), argv, envp.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    err_ = fds[0];
-    // Everything serve says before it waits for a signal.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline && log_.find("http://127.0.0.1:") == std::string::npos) {
-      pollfd p{err_, POLLIN, 0};
-      if (poll(&p, 1, 200) > 0) {
-        char chunk[4096];
-        ssize_t n = read(err_, chunk, sizeof chunk);
-        if (n <= 0) break;
-        log_.append(chunk, static_cast<size_t>(n));
-      }
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the lines after it
-    pollfd p{err_, POLLIN, 0};
-    while (poll(&p, 1, 100) > 0) {
-      char chunk[4096];
-      ssize_t n = read(err_, chunk, sizeof chunk);
-      if (n <= 0) break;
-      log_.append(chunk, static_cast<size_t>(n));
-    }
-    std::smatch m;
-    static const std::regex port("http://127\\.0\\.0\\.1:([0-9]+)");
-    if (std::regex_search(log_, m, port)) port_ = std::stoi(m[1]);
-  }
-  ~Serve() {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-    close(err_);
-  }
-  int port() const { return port_; }
-  const std::string& log() const { return log_; }
-
- private:
-  bot::testing::TempDir dir_;
-  pid_t pid_ = -1;
-  int err_ = -1;
-  int port_ = 0;
-  std::string log_;
-};
+// `mailguide serve` on an OS-picked loopback port, plain HTTP, memory store.
+std::vector<std::string> ServeEnv(const bot::testing::TempDir& dir, std::vector<std::string> env) {
+  env.push_back("MAILGUIDE_LISTEN=127.0.0.1:0");
+  env.push_back("MAILGUIDE_PLAIN_HTTP=1");
+  env.push_back("MAILGUIDE_STORE=memory");
+  env.push_back("MAILGUIDE_DATA_DIR=" + dir.path());
+  env.push_back("MAILGUIDE_FLOWS=" + bot::testing::FlowsDir());
+  return env;
+}
 
 }  // namespace
 
 TEST_CASE("mailguide serve serves the web chat only with MAILGUIDE_WEBCHAT=1", "[web]") {
   SECTION("on") {
-    Serve serve({"MAILGUIDE_WEBCHAT=1"});
-    INFO(serve.log());
-    REQUIRE(serve.port() > 0);
-    CHECK_THAT(serve.log(), Catch::Contains("web: chat page on http://127.0.0.1:" + std::to_string(serve.port()) + "/"));
-    httplib::Client c("127.0.0.1", serve.port());
+    bot::testing::TempDir dir;
+    bot::testing::ServeProcess serve(ServeEnv(dir, {"MAILGUIDE_WEBCHAT=1"}));
+    const std::string port = serve.WaitForLine(R"(web: chat page on http://127\.0\.0\.1:(\d+)/)");
+    INFO(serve.Log());
+    REQUIRE(!port.empty());
+    httplib::Client c("127.0.0.1", std::stoi(port));
     for (const char* path : {"/", "/map", "/outcomes", "/outcomes.json", "/web/app.js"}) {
       auto res = c.Get(path);
       INFO(path);
@@ -367,11 +313,13 @@ TEST_CASE("mailguide serve serves the web chat only with MAILGUIDE_WEBCHAT=1", "
     CHECK_THAT(text, Catch::Contains("endpoint=\"/web/app.js\",status=\"200\"} 1"));
   }
   SECTION("off") {
-    Serve serve({});
-    INFO(serve.log());
-    REQUIRE(serve.port() > 0);
-    CHECK_THAT(serve.log(), Catch::Contains("web: off"));
-    httplib::Client c("127.0.0.1", serve.port());
+    bot::testing::TempDir dir;
+    bot::testing::ServeProcess serve(ServeEnv(dir, {}));
+    CHECK(!serve.WaitForLine("web: off").empty());
+    const int port = serve.WaitListening();
+    INFO(serve.Log());
+    REQUIRE(port > 0);
+    httplib::Client c("127.0.0.1", port);
     for (const char* path : {"/", "/map", "/outcomes", "/outcomes.json", "/web/app.js"}) {
       auto res = c.Get(path);
       INFO(path);
