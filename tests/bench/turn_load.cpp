@@ -239,18 +239,10 @@ void RunAgent(const Options& o, Agent& a, int index, int recv_port, Clock::time_
     } else {
       ++a.clicks_answered;
     }
+    // A reply without buttons ends this agent's case (resolved, escalated, or the buttons are
+    // on a later message of a split reply, which goes out through chat.postEphemeral rather
+    // than this response_url): the agent opens a new case.
     buttons = ChoiceButtons(reply);
-    // A reply split over several messages carries its buttons on the last one: wait briefly
-    // for the rest when the first came without buttons but the case is not over.
-    if (buttons.empty() && reply.value("replace_original", false)) {
-      std::unique_lock<std::mutex> lock(a.inbox.mu);
-      if (a.inbox.cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return a.inbox.bodies.size() > 1; })) {
-        try {
-          buttons = ChoiceButtons(json::parse(a.inbox.bodies.back()));
-        } catch (const json::exception&) {
-        }
-      }
-    }
   }
 }
 
@@ -301,7 +293,10 @@ int main(int argc, char** argv) {
   // The response_url receiver: the server's deliveries for agent i arrive at /r/i/<click>.
   httplib::Server receiver;
   receiver.set_tcp_nodelay(true);
-  receiver.new_task_queue = [n = o.conversations] { return new httplib::ThreadPool(static_cast<size_t>(std::max(8, n))); };
+  // Slack's hooks keep a connection open for many deliveries; httplib's default closes it
+  // after 5, and a thread per kept-alive connection needs room for every server worker's.
+  receiver.set_keep_alive_max_count(100000);
+  receiver.new_task_queue = [n = o.conversations] { return new httplib::ThreadPool(static_cast<size_t>(std::max(64, n))); };
   receiver.Post(R"(/r/(\d+)/(\d+))", [&agents](const httplib::Request& req, httplib::Response& res) {
     const size_t i = static_cast<size_t>(std::stoul(req.matches[1]));
     if (i < agents.size()) {
