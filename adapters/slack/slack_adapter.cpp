@@ -355,17 +355,17 @@ void SlackAdapter::HandleShare(const Message& message, const ClickContext& click
   }
 }
 
-Status SlackAdapter::Replace(const Message& message, const ClickContext* click, const SlackMessage& m) {
+Status SlackAdapter::Replace(const Message& message, const ClickContext* click, SlackMessage m) {
   Status s = Status::NotFound("no response_url");
   if (!message.ref.reply_url.empty()) {
-    json body = m;
-    body["replace_original"] = true;
-    s = PostToResponseUrl(message.ref.reply_url, body);
+    m["replace_original"] = true;
+    s = PostToResponseUrl(message.ref.reply_url, m);
     if (s.ok()) return s;
+    m.erase("replace_original");
   }
   // response_url expired or missing: chat.update works on non-ephemeral bot messages.
   if (click && !click->ephemeral && !click->message_ts.empty()) {
-    json args = m;
+    json args = std::move(m);
     args["channel"] = click->channel;
     args["ts"] = click->message_ts;
     auto r = CallApi("chat.update", args);
@@ -374,14 +374,13 @@ Status SlackAdapter::Replace(const Message& message, const ClickContext* click, 
   return s;
 }
 
-Status SlackAdapter::PostEphemeral(const Message& message, const SlackMessage& m) {
+Status SlackAdapter::PostEphemeral(const Message& message, SlackMessage m) {
   if (!message.ref.reply_url.empty()) {
-    json body = m;
-    body["response_type"] = "ephemeral";
-    body["replace_original"] = false;
-    return PostToResponseUrl(message.ref.reply_url, body);
+    m["response_type"] = "ephemeral";
+    m["replace_original"] = false;
+    return PostToResponseUrl(message.ref.reply_url, m);
   }
-  json args = m;
+  json args = std::move(m);
   args["channel"] = message.ref.channel;
   args["user"] = message.ref.user;
   if (IsRealThread(message.ref.thread)) args["thread_ts"] = message.ref.thread;
@@ -389,8 +388,8 @@ Status SlackAdapter::PostEphemeral(const Message& message, const SlackMessage& m
   return r.ok() ? Status::Ok() : r.status();
 }
 
-Status SlackAdapter::PostInThread(const Message& message, const SlackMessage& m) {
-  json args = m;
+Status SlackAdapter::PostInThread(const Message& message, SlackMessage m) {
+  json args = std::move(m);
   args["channel"] = message.ref.channel;
   if (IsRealThread(message.ref.thread)) args["thread_ts"] = message.ref.thread;
   args["unfurl_links"] = false;
@@ -434,8 +433,8 @@ bool SlackAdapter::ShowProgress(const Message& message, const Reply& interim) {
   return true;
 }
 
-Status SlackAdapter::Update(const Interim& interim, const SlackMessage& m) {
-  json args = m;
+Status SlackAdapter::Update(const Interim& interim, SlackMessage m) {
+  json args = std::move(m);
   args["channel"] = interim.channel;
   args["ts"] = interim.ts;
   auto r = CallApi("chat.update", args);
@@ -486,7 +485,7 @@ Status SlackAdapter::Deliver(const Message& message, const TurnResult& turn) {
       click->message_blocks.is_array()) {
     json answered = {{"text", "Answered: " + EscapeMrkdwn(click->label)},
                      {"blocks", AnsweredBlocks(click->message_blocks, message.ref.user, click->label)}};
-    Status s = Replace(message, &*click, answered);
+    Status s = Replace(message, &*click, std::move(answered));
     if (!s.ok()) Log("could not mark the clicked question answered: " + s.ToString());
   }
   for (const Reply& r : turn.replies) {
@@ -499,16 +498,16 @@ Status SlackAdapter::Deliver(const Message& message, const TurnResult& turn) {
                            (r.replaces_previous || (private_case && click->ephemeral));
       if (replace) {
         replaced = true;
-        s = Replace(message, &*click, messages[i]);
+        s = Replace(message, &*click, std::move(messages[i]));
       } else if (r.ephemeral || private_case) {
-        s = PostEphemeral(message, messages[i]);
+        s = PostEphemeral(message, std::move(messages[i]));
       } else if (interim) {
         // The "Checking…" message becomes the answer's first message.
         s = Update(*interim, messages[i]);
         interim.reset();
-        if (!s.ok()) s = PostInThread(message, messages[i]);
+        if (!s.ok()) s = PostInThread(message, std::move(messages[i]));
       } else {
-        s = PostInThread(message, messages[i]);
+        s = PostInThread(message, std::move(messages[i]));
       }
       if (!s.ok()) return s;
     }

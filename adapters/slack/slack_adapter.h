@@ -99,10 +99,12 @@ class SlackAdapter final : public Adapter {
   std::shared_ptr<const Rendered> Render(const Message& message, const TurnResult& turn) const;
   void RememberShare(std::shared_ptr<const std::string> shared, const std::string& id);
   void HandleShare(const Message& message, const ClickContext& click);
-  Status Replace(const Message& message, const ClickContext* click, const SlackMessage& m);
-  Status PostEphemeral(const Message& message, const SlackMessage& m);
-  Status PostInThread(const Message& message, const SlackMessage& m);
-  Status Update(const Interim& interim, const SlackMessage& m);
+  // Each takes the message to send by value: it becomes the request body, so callers move
+  // their rendered message in rather than have it copied.
+  Status Replace(const Message& message, const ClickContext* click, SlackMessage m);
+  Status PostEphemeral(const Message& message, SlackMessage m);
+  Status PostInThread(const Message& message, SlackMessage m);
+  Status Update(const Interim& interim, SlackMessage m);
   nlohmann::json ShareBlock(const std::string& share_id) const;
 
   SlackAdapterOptions options_;

@@ -116,17 +116,38 @@ std::vector<std::string> SplitText(std::string_view text, size_t max) {
   return out;
 }
 
-json PlainText(std::string_view text) {
-  return {{"type", "plain_text"}, {"text", std::string(text)}, {"emoji", true}};
+// Block Kit objects are built member by member: a braced initializer list builds a
+// temporary array for every member and cost 2.5 times as much on the click path
+// (tests/bench/README.md, "Profiling a click").
+void Put(json::object_t&) {}
+
+template <typename Value, typename... Rest>
+void Put(json::object_t& object, const char* name, Value&& value, Rest&&... rest) {
+  object.emplace(name, std::forward<Value>(value));
+  Put(object, std::forward<Rest>(rest)...);
 }
 
-json Mrkdwn(std::string text) { return {{"type", "mrkdwn"}, {"text", std::move(text)}}; }
-
-json Section(std::string mrkdwn) { return {{"type", "section"}, {"text", Mrkdwn(std::move(mrkdwn))}}; }
-
-json Context(std::string mrkdwn) {
-  return {{"type", "context"}, {"elements", json::array({Mrkdwn(std::move(mrkdwn))})}};
+// Object("type", "section", "text", ...): names and values in turn.
+template <typename... Members>
+json Object(Members&&... members) {
+  json j(json::value_t::object);
+  Put(*j.get_ptr<json::object_t*>(), std::forward<Members>(members)...);
+  return j;
 }
+
+json ArrayOf(json element) {
+  json a(json::value_t::array);
+  a.push_back(std::move(element));
+  return a;
+}
+
+json PlainText(std::string_view text) { return Object("type", "plain_text", "text", std::string(text), "emoji", true); }
+
+json Mrkdwn(std::string text) { return Object("type", "mrkdwn", "text", std::move(text)); }
+
+json Section(std::string mrkdwn) { return Object("type", "section", "text", Mrkdwn(std::move(mrkdwn))); }
+
+json Context(std::string mrkdwn) { return Object("type", "context", "elements", ArrayOf(Mrkdwn(std::move(mrkdwn)))); }
 
 std::string BreakFences(std::string s) {
   // A ``` inside a code block would end it early; a zero-width space keeps it literal.
@@ -190,7 +211,7 @@ size_t BlockWeight(const json& block) {
 std::vector<json> BuildBlocks(const Reply& reply, const ConversationRef& ref) {
   std::vector<json> blocks;
   if (!Trim(reply.title).empty()) {
-    blocks.push_back({{"type", "header"}, {"text", PlainText(TruncateChars(Trim(reply.title), kMaxHeaderChars))}});
+    blocks.push_back(Object("type", "header", "text", PlainText(TruncateChars(Trim(reply.title), kMaxHeaderChars))));
   }
   if (!reply.progress.empty()) {
     blocks.push_back(Context(TruncateChars(EscapeMrkdwn(reply.progress), kMaxSectionChars)));
@@ -227,7 +248,7 @@ std::vector<json> BuildBlocks(const Reply& reply, const ConversationRef& ref) {
   json fields = json::array();
   size_t fields_chars = 0;
   auto flush_fields = [&] {
-    if (!fields.empty()) blocks.push_back({{"type", "section"}, {"fields", std::move(fields)}});
+    if (!fields.empty()) blocks.push_back(Object("type", "section", "fields", std::move(fields)));
     fields = json::array();
     fields_chars = 0;
   };
@@ -255,10 +276,8 @@ std::vector<json> BuildBlocks(const Reply& reply, const ConversationRef& ref) {
     if (CharCount(value) > kMaxButtonValueChars) continue;
     std::string label = Trim(c.label);
     if (label.empty()) label = c.value.empty() ? "\u2026" : c.value;
-    json button = {{"type", "button"},
-                   {"action_id", kChoiceActionPrefix + std::to_string(n)},
-                   {"text", PlainText(TruncateChars(label, kMaxButtonTextChars))},
-                   {"value", std::move(value)}};
+    json button = Object("type", "button", "action_id", kChoiceActionPrefix + std::to_string(n), "text",
+                         PlainText(TruncateChars(label, kMaxButtonTextChars)), "value", std::move(value));
     if (c.style == Choice::Style::kPrimary && !primary_used) {
       button["style"] = "primary";
       primary_used = true;
@@ -267,11 +286,11 @@ std::vector<json> BuildBlocks(const Reply& reply, const ConversationRef& ref) {
     }
     elements.push_back(std::move(button));
     if (elements.size() == kMaxActionElements) {
-      blocks.push_back({{"type", "actions"}, {"elements", std::move(elements)}});
+      blocks.push_back(Object("type", "actions", "elements", std::move(elements)));
       elements = json::array();
     }
   }
-  if (!elements.empty()) blocks.push_back({{"type", "actions"}, {"elements", std::move(elements)}});
+  if (!elements.empty()) blocks.push_back(Object("type", "actions", "elements", std::move(elements)));
   if (!reply.footer.empty()) {
     blocks.push_back(Context(TruncateChars(EscapeMrkdwn(reply.footer), kMaxSectionChars)));
   }
@@ -422,25 +441,32 @@ Result<std::map<std::string, std::string>> ParseForm(std::string_view body) {
 
 std::string EncodeForm(const std::vector<std::pair<std::string, std::string>>& fields) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  auto encode = [](const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-        out += static_cast<char>(c);
-      } else if (c == ' ') {
-        out += '+';
-      } else {
-        out += '%';
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-      }
-    }
-    return out;
+  // ASCII only: std::isalnum would follow the locale and leave some bytes above 0x7f bare.
+  auto unreserved = [](unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.' || c == '~';
   };
   std::string body;
+  auto encode = [&](const std::string& s) {
+    for (unsigned char c : s) {
+      if (unreserved(c)) {
+        body += static_cast<char>(c);
+      } else if (c == ' ') {
+        body += '+';
+      } else {
+        const char escaped[3] = {'%', kHex[c >> 4], kHex[c & 15]};
+        body.append(escaped, 3);
+      }
+    }
+  };
+  size_t size = 0;
+  for (const auto& [k, v] : fields) size += k.size() + v.size() + 2;
+  body.reserve(size + size / 2);
   for (const auto& [k, v] : fields) {
     if (!body.empty()) body += '&';
-    body += encode(k) + "=" + encode(v);
+    encode(k);
+    body += '=';
+    encode(v);
   }
   return body;
 }
@@ -455,12 +481,32 @@ bool IsSslCheck(std::string_view body) {
 
 std::string EncodeButtonValue(const std::string& workspace, const std::string& thread,
                               const std::string& step_token, const std::string& choice) {
-  json v = json::object();
-  if (!workspace.empty()) v["w"] = workspace;
-  if (!thread.empty()) v["t"] = thread;
-  if (!step_token.empty()) v["s"] = step_token;
-  v["v"] = choice;
-  return v.dump(-1, ' ', false, json::error_handler_t::replace);
+  // Written directly, members in the order nlohmann::json would sort them: a dump per button
+  // was ~8,500 instructions, several per click. Anything but plain printable ASCII is quoted
+  // by nlohmann::json itself, so the bytes are the same either way.
+  std::string out = "{";
+  auto member = [&out](const char* name, const std::string& value) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += name;
+    out += "\":";
+    const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+      return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+    });
+    if (plain) {
+      out += '"';
+      out += value;
+      out += '"';
+    } else {
+      out += json(value).dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+  };
+  if (!step_token.empty()) member("s", step_token);
+  if (!thread.empty()) member("t", thread);
+  member("v", choice);
+  if (!workspace.empty()) member("w", workspace);
+  out += '}';
+  return out;
 }
 
 namespace {
@@ -577,8 +623,11 @@ Result<Decoded> DecodeInteraction(const std::string& payload_text) {
   }
   const json& action = (*actions)[0];
   d.click.label = Str(Obj(action, "text"), "text");
-  if (const json& message = Obj(p, "message"); message.contains("blocks") && message["blocks"].is_array()) {
-    d.click.message_blocks = message["blocks"];
+  // Moved, not copied: a message's blocks can be most of the payload.
+  if (auto message = p.find("message"); message != p.end() && message->is_object()) {
+    if (auto blocks = message->find("blocks"); blocks != message->end() && blocks->is_array()) {
+      d.click.message_blocks = std::move(*blocks);
+    }
   }
   const std::string action_id = Str(action, "action_id");
   json value;
@@ -670,14 +719,14 @@ std::vector<SlackMessage> RenderReply(const Reply& reply, const ConversationRef&
   for (auto& block : blocks) {
     const size_t w = BlockWeight(block);
     if (!current.empty() && (current.size() == kMaxBlocks || weight + w > kMaxMessageTextChars)) {
-      messages.push_back({{"blocks", std::move(current)}});
+      messages.push_back(Object("blocks", std::move(current)));
       current = json::array();
       weight = 0;
     }
     weight += w;
     current.push_back(std::move(block));
   }
-  messages.push_back({{"blocks", std::move(current)}});
+  messages.push_back(Object("blocks", std::move(current)));
   for (size_t i = 0; i < messages.size(); ++i) {
     messages[i]["text"] = i == 0 ? Fallback(reply.PlainText())
                                  : Fallback((reply.title.empty() ? std::string("mailguide") : reply.title) +
@@ -696,7 +745,7 @@ SlackMessage RenderSingleMessage(const std::vector<Reply>& replies, const Conver
   std::string plain;
   for (const Reply& reply : replies) {
     std::vector<json> rb = BuildBlocks(reply, ref);
-    if (!blocks.empty() && !rb.empty()) rb.insert(rb.begin(), json{{"type", "divider"}});
+    if (!blocks.empty() && !rb.empty()) rb.insert(rb.begin(), Object("type", "divider"));
     for (auto& b : rb) {
       const size_t w = BlockWeight(b);
       if (blocks.size() + 1 > max_blocks || weight + w > max_weight) {
@@ -712,7 +761,7 @@ SlackMessage RenderSingleMessage(const std::vector<Reply>& replies, const Conver
   }
   if (cut) blocks.push_back(Context("_Answer shortened to fit one Slack message._"));
   for (const auto& b : extra) blocks.push_back(b);
-  return {{"text", Fallback(plain)}, {"blocks", std::move(blocks)}};
+  return Object("text", Fallback(plain), "blocks", std::move(blocks));
 }
 
 }  // namespace bot::slack

@@ -62,6 +62,14 @@ TEST_CASE("a session survives encoding and decoding unchanged", "[session]") {
   }
 }
 
+TEST_CASE("the stored encoding keeps its exact bytes", "[session]") {
+  // Stores hold these bytes; a change of encoder must not change them.
+  CHECK(bot::EncodeSession(FullSession()) ==
+        R"({"c":1700000000,"e":1,"f":"receiving","fv":"1.2.0","h":[["status-page","yes"],["mx-records","no"],)"
+        R"(["detail:mailbox","a \"quoted\"\nline é"]],"k":"slack:T1:C1:1700000000.1","o":"slack:T1:U1",)"
+        R"("os":"mx-records","out":"resolved","p":"mac","ph":"after_fail","s":"mx-records","t":6,"u":1700000100,"v":7})");
+}
+
 TEST_CASE("a fresh session round-trips with its defaults", "[session]") {
   Session s;
   s.key = "teams:tenant:chat";

@@ -245,6 +245,31 @@ TEST_CASE("renders a reply in reading order with stable action ids and round-tri
   CHECK(d.message.ref.Key() == Ref().Key());
 }
 
+TEST_CASE("writes button values byte for byte as nlohmann::json would", "[slack]") {
+  // EncodeButtonValue writes plain values itself; whatever it writes must be what a dump of
+  // the same object gives, so values already on Slack messages keep decoding.
+  auto reference = [](const std::string& w, const std::string& t, const std::string& s, const std::string& v) {
+    json j = json::object();
+    if (!w.empty()) j["w"] = w;
+    if (!t.empty()) j["t"] = t;
+    if (!s.empty()) j["s"] = s;
+    j["v"] = v;
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  const std::vector<std::string> samples = {"", "T0001", "1700000000.000100", "u:U123", "panel:rcp", "a\"quote",
+                                            "back\\slash", "tab\there", "caf\u00e9", "\xff\xfe broken",
+                                            std::string("nul\0byte", 8), "\x7f"};
+  for (const auto& w : samples) {
+    for (const auto& t : samples) {
+      for (const auto& v : samples) {
+        INFO(w << " | " << t << " | " << v);
+        CHECK(EncodeButtonValue(w, t, "tok-1", v) == reference(w, t, "tok-1", v));
+        CHECK(EncodeButtonValue(w, t, "", v) == reference(w, t, "", v));
+      }
+    }
+  }
+}
+
 TEST_CASE("keeps every Block Kit limit on oversized replies", "[slack]") {
   Reply r;
   r.title = std::string(400, 'T');
