@@ -37,6 +37,17 @@ TEST_CASE("accepts the slash-command test vector from the Slack reference", "[sl
   }
 }
 
+TEST_CASE("signs correctly when secrets change between calls on one thread", "[slack]") {
+  // Each thread keeps a context keyed with the last secret: switching secrets must rekey it.
+  const std::string body = Fixture("slash_vector.form");
+  const std::string other = ComputeSlackSignature("another-secret", "1700000000", body);
+  CHECK(other != kVectorSignature);
+  CHECK(ComputeSlackSignature(kSecret, "1700000000", body) == kVectorSignature);
+  CHECK(ComputeSlackSignature("another-secret", "1700000000", body) == other);
+  CHECK(ComputeSlackSignature(kSecret, "1700000000", body) == kVectorSignature);
+  CHECK(ComputeSlackSignature("", "1700000000", body) != kVectorSignature);  // an empty key is still a key
+}
+
 TEST_CASE("accepts the url_verification test vector", "[slack]") {
   const std::string body = Fixture("url_verification.json");
   REQUIRE(body.size() == 67);
