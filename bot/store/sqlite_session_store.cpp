@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -133,6 +134,13 @@ struct SqliteSessionStore::Impl {
   Options options;
   std::mutex mu;
   sqlite3* db = nullptr;
+  // Loads read through a connection of their own, so they never queue behind a batch's
+  // fsync on `db`. Under WAL a read sees every commit that finished before it began, so a
+  // turn always loads what the previous turn of its conversation committed. A ":memory:"
+  // database cannot be opened twice: there `reader` is `db` and `read_mu` is `mu`.
+  std::mutex own_read_mu;
+  std::mutex* read_mu = &mu;
+  sqlite3* reader = nullptr;
   int64_t next_purge = 0;
   std::unique_ptr<HitCounter> hits;  // rate-limit counts (see CountHit); made with `clock`
 
@@ -140,7 +148,7 @@ struct SqliteSessionStore::Impl {
   sqlite3_stmt* begin = nullptr;
   sqlite3_stmt* commit = nullptr;
   sqlite3_stmt* rollback = nullptr;
-  sqlite3_stmt* load = nullptr;
+  sqlite3_stmt* load = nullptr;  // on `reader`
   sqlite3_stmt* stored_version = nullptr;
   sqlite3_stmt* insert_session = nullptr;
   sqlite3_stmt* update_session = nullptr;
@@ -167,15 +175,21 @@ struct SqliteSessionStore::Impl {
   sqlite3_stmt* sync_full = nullptr;
 
   // Group commit. A turn's commit waits for its fsync (synchronous=FULL), and while one batch
-  // is being written the next turns gather: the turns waiting when a write starts share its
-  // transaction and its one fsync. Each keeps its own version check, in a savepoint of its own.
+  // is being written the next writes gather: the ones waiting when a write starts share its
+  // transaction and its one fsync. Event claims ride along: a claim is a write too, and one
+  // transaction per claim cost as much as the turn's own. Each item keeps its own checks, in
+  // a savepoint of its own.
   struct Pending {
-    const Session& session;
-    int64_t expected_version;
-    const TurnRecord& turn;
-    const std::string& bytes;  // EncodeSession(session)
-    int64_t now;
-    Status result;
+    // A turn (session set) or an event claim (event_id set).
+    const Session* session = nullptr;
+    int64_t expected_version = 0;
+    const TurnRecord* turn = nullptr;
+    const std::string* bytes = nullptr;  // EncodeSession(*session)
+    const std::string* event_id = nullptr;
+    int64_t claim_expires_at = 0;
+    bool claimed = false;  // out: the claim was won
+    int64_t now = 0;
+    Status result = Status::Ok();
     bool done = false;
   };
   std::mutex group_mu;  // guards waiting and writing; taken before `mu`, never inside it
@@ -192,14 +206,16 @@ struct SqliteSessionStore::Impl {
       sqlite3_finalize(s);
     }
     // The last connection to close checkpoints the WAL into the main file.
+    if (reader != db) sqlite3_close_v2(reader);
     sqlite3_close_v2(db);
   }
 
   // A failed SQLite call as a Status. Lock contention and I/O trouble are Unavailable (retry
   // later); a damaged file is InvalidArgument (an operator must act); anything else Internal.
-  Status Error(int rc, const std::string& what) const {
+  Status Error(int rc, const std::string& what) const { return Error(rc, what, db); }
+  Status Error(int rc, const std::string& what, sqlite3* connection) const {
     std::string message = "session store " + path + ": " + what + ": " + sqlite3_errstr(rc);
-    const char* detail = db ? sqlite3_errmsg(db) : nullptr;
+    const char* detail = connection ? sqlite3_errmsg(connection) : nullptr;
     if (detail && std::string_view(detail) != sqlite3_errstr(rc)) message += std::string(" (") + detail + ")";
     switch (rc & 0xff) {
       case SQLITE_BUSY:
@@ -225,9 +241,10 @@ struct SqliteSessionStore::Impl {
     return rc == SQLITE_OK ? Status::Ok() : Error(rc, what);
   }
 
-  Status Prepare(sqlite3_stmt** stmt, const char* sql) {
-    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr);
-    return rc == SQLITE_OK ? Status::Ok() : Error(rc, std::string("preparing \"") + sql + "\"");
+  Status Prepare(sqlite3_stmt** stmt, const char* sql, sqlite3* connection = nullptr) {
+    if (!connection) connection = db;
+    int rc = sqlite3_prepare_v3(connection, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt, nullptr);
+    return rc == SQLITE_OK ? Status::Ok() : Error(rc, std::string("preparing \"") + sql + "\"", connection);
   }
 
   // Runs a statement that returns no rows.
@@ -263,9 +280,13 @@ struct SqliteSessionStore::Impl {
   };
 
   Status OpenAndConfigure();
+  Status OpenReader();
   Status CheckOrCreateSchema();
   Status WriteTurnLocked(const Pending& p);
+  Status ClaimLocked(Pending& p);
   void CommitBatchLocked(const std::vector<Pending*>& batch);
+  // Queues `p` for the next batch and returns once a batch has written it.
+  void Submit(Pending& p);
   Status PrepareAll();
   Status PurgeLocked(int64_t now);
 };
@@ -305,6 +326,25 @@ Status SqliteSessionStore::Impl::OpenAndConfigure() {
   // gone out, and the user would be asked a question they already answered. Turns arrive at
   // human pace (one per click), so one fsync per turn costs nothing that matters.
   return Exec("PRAGMA synchronous=FULL", "setting synchronous=FULL");
+}
+
+Status SqliteSessionStore::Impl::OpenReader() {
+  if (path == ":memory:") {
+    reader = db;
+    return Status::Ok();
+  }
+  int rc = sqlite3_open_v2(path.c_str(), &reader, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    return Status::Unavailable("cannot open session database " + path + " for reading: " +
+                               (reader ? sqlite3_errmsg(reader) : sqlite3_errstr(rc)));
+  }
+  sqlite3_extended_result_codes(reader, 1);
+  sqlite3_busy_timeout(reader, options.busy_timeout_ms);
+  // A load reads a handful of b-tree pages; the OS keeps the file's pages cached anyway.
+  rc = sqlite3_exec(reader, "PRAGMA cache_size=-256", nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Error(rc, "sizing the reader's cache", reader);
+  read_mu = &own_read_mu;
+  return Status::Ok();
 }
 
 Status SqliteSessionStore::Impl::CheckOrCreateSchema() {
@@ -368,7 +408,6 @@ Status SqliteSessionStore::Impl::PrepareAll() {
       {&sync_full, "PRAGMA synchronous=FULL"},
       {&commit, "COMMIT"},
       {&rollback, "ROLLBACK"},
-      {&load, "SELECT data FROM sessions WHERE key = ?1"},
       {&stored_version, "SELECT version FROM sessions WHERE key = ?1"},
       {&insert_session,
        "INSERT INTO sessions (key, version, data, flow, panel, outcome, outcome_step, created_at, "
@@ -417,7 +456,7 @@ Status SqliteSessionStore::Impl::PrepareAll() {
   for (const auto& [stmt, sql] : statements) {
     if (Status s = Prepare(stmt, sql); !s.ok()) return s;
   }
-  return Status::Ok();
+  return Prepare(&load, "SELECT data FROM sessions WHERE key = ?1", reader);
 }
 
 // Sessions (with their turn logs) not written for `retention_seconds`, expired event claims
@@ -460,6 +499,7 @@ Result<std::unique_ptr<SqliteSessionStore>> SqliteSessionStore::Open(const std::
   impl->options = options;
   if (Status s = impl->OpenAndConfigure(); !s.ok()) return s;
   if (Status s = impl->CheckOrCreateSchema(); !s.ok()) return s;
+  if (Status s = impl->OpenReader(); !s.ok()) return s;
   if (Status s = impl->PrepareAll(); !s.ok()) return s;
   // A failed first purge is not a reason to refuse to start; the next interval retries it.
   (void)impl->PurgeLocked(impl->clock());
@@ -470,13 +510,17 @@ SqliteSessionStore::SqliteSessionStore(std::unique_ptr<Impl> impl) : impl_(std::
 SqliteSessionStore::~SqliteSessionStore() = default;
 
 Result<std::optional<Session>> SqliteSessionStore::Load(const std::string& key) {
-  std::lock_guard lock(impl_->mu);
-  Use use(impl_->load);
-  use.Bind(1, key);
-  int rc = use.Step();
-  if (rc == SQLITE_DONE) return std::optional<Session>();
-  if (rc != SQLITE_ROW) return impl_->Error(rc, "loading session " + key);
-  Result<Session> decoded = DecodeSession(use.Text(0));
+  std::string bytes;
+  {
+    std::lock_guard lock(*impl_->read_mu);
+    Use use(impl_->load);
+    use.Bind(1, key);
+    int rc = use.Step();
+    if (rc == SQLITE_DONE) return std::optional<Session>();
+    if (rc != SQLITE_ROW) return impl_->Error(rc, "loading session " + key, impl_->reader);
+    bytes = use.Text(0);
+  }
+  Result<Session> decoded = DecodeSession(bytes);
   if (!decoded.ok()) {
     return Status::Internal("session store " + impl_->path + ": stored session " + key +
                             " is unreadable: " + decoded.status().message());
@@ -487,7 +531,7 @@ Result<std::optional<Session>> SqliteSessionStore::Load(const std::string& key) 
 // One turn's writes, inside the batch's transaction. Conflict leaves partial writes behind:
 // the caller rolls back to the turn's savepoint.
 Status SqliteSessionStore::Impl::WriteTurnLocked(const Pending& p) {
-  const Session& session = p.session;
+  const Session& session = *p.session;
   if (p.expected_version != 0) {
     Use use(keep_case);
     use.Bind(1, session.key).Bind(2, session.created_at).Bind(3, p.now).Bind(4, p.expected_version);
@@ -497,7 +541,7 @@ Status SqliteSessionStore::Impl::WriteTurnLocked(const Pending& p) {
     Use use(p.expected_version == 0 ? insert_session : update_session);
     use.Bind(1, session.key)
         .Bind(2, session.version)
-        .Bind(3, p.bytes)
+        .Bind(3, *p.bytes)
         .Bind(4, session.flow)
         .Bind(5, session.panel)
         .Bind(6, session.outcome)
@@ -519,15 +563,37 @@ Status SqliteSessionStore::Impl::WriteTurnLocked(const Pending& p) {
   Use use(append_turn);
   use.Bind(1, session.key)
       .Bind(2, session.version)
-      .Bind(3, p.turn.at)
-      .Bind(4, p.turn.user)
-      .Bind(5, p.turn.step)
-      .Bind(6, p.turn.input)
-      .Bind(7, p.turn.result);
+      .Bind(3, p.turn->at)
+      .Bind(4, p.turn->user)
+      .Bind(5, p.turn->step)
+      .Bind(6, p.turn->input)
+      .Bind(7, p.turn->result);
   return Done(use, "appending a turn to " + session.key);
 }
 
+// One event claim, inside the batch's transaction.
+Status SqliteSessionStore::Impl::ClaimLocked(Pending& p) {
+  Use use(claim_event);
+  use.Bind(1, *p.event_id).Bind(2, p.claim_expires_at).Bind(3, p.now);
+  if (Status s = Done(use, "claiming event " + *p.event_id); !s.ok()) return s;
+  p.claimed = sqlite3_changes(db) == 1;
+  return Status::Ok();
+}
+
 void SqliteSessionStore::Impl::CommitBatchLocked(const std::vector<Pending*>& batch) {
+  // A batch of claims alone is written without an fsync of its own: under WAL, the next
+  // turn's commit (synchronous=FULL) syncs the log up to and including it. A power cut before
+  // that loses the claims with their turns, and the platform's retry gets the turn it needs.
+  const bool claims_only =
+      std::none_of(batch.begin(), batch.end(), [](const Pending* p) { return p->session != nullptr; });
+  if (claims_only) Use(sync_normal).Step();
+  struct Restore {
+    sqlite3_stmt* full;
+    bool active;
+    ~Restore() {
+      if (active) Use(full).Step();
+    }
+  } restore{sync_full, claims_only};
   Transaction txn(*this);
   if (Status s = txn.Begin(); !s.ok()) {
     for (Pending* p : batch) p->result = s;
@@ -536,7 +602,7 @@ void SqliteSessionStore::Impl::CommitBatchLocked(const std::vector<Pending*>& ba
   bool any = false;
   for (Pending* p : batch) {
     Use(savepoint).Step();
-    p->result = WriteTurnLocked(*p);
+    p->result = p->session ? WriteTurnLocked(*p) : ClaimLocked(*p);
     if (!p->result.ok()) Use(rollback_to).Step();
     Use(release).Step();
     any = any || p->result.ok();
@@ -545,40 +611,49 @@ void SqliteSessionStore::Impl::CommitBatchLocked(const std::vector<Pending*>& ba
   if (Status s = txn.Commit(); !s.ok()) {
     for (Pending* p : batch) {
       if (p->result.ok()) p->result = s;
+      p->claimed = false;
     }
     return;
   }
-  // The turns are durable; a failed purge only means it runs again after the next interval.
+  // The writes are in; a failed purge only means it runs again after the next interval.
   const int64_t now = batch.front()->now;
   if (now >= next_purge) (void)PurgeLocked(now);
+}
+
+void SqliteSessionStore::Impl::Submit(Pending& mine) {
+  std::unique_lock group(group_mu);
+  waiting.push_back(&mine);
+  while (!mine.done) {
+    if (writing) {
+      group_cv.wait(group);
+      continue;
+    }
+    // No write under way: this thread writes every item waiting now, its own included.
+    writing = true;
+    std::vector<Pending*> batch;
+    batch.swap(waiting);
+    group.unlock();
+    {
+      std::lock_guard lock(mu);
+      CommitBatchLocked(batch);
+    }
+    group.lock();
+    for (Pending* p : batch) p->done = true;
+    writing = false;
+    group_cv.notify_all();
+  }
 }
 
 Status SqliteSessionStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) {
   if (Status s = CheckCommitArguments(session, expected_version); !s.ok()) return s;
   const std::string bytes = EncodeSession(session);
-  Impl& db = *impl_;
-  Impl::Pending mine{session, expected_version, turn, bytes, db.clock(), Status::Ok(), false};
-  std::unique_lock group(db.group_mu);
-  db.waiting.push_back(&mine);
-  while (!mine.done) {
-    if (db.writing) {
-      db.group_cv.wait(group);
-      continue;
-    }
-    // No write under way: this thread writes every turn waiting now, its own included.
-    db.writing = true;
-    std::vector<Impl::Pending*> batch;
-    batch.swap(db.waiting);
-    group.unlock();
-    {
-      std::lock_guard lock(db.mu);
-      db.CommitBatchLocked(batch);
-    }
-    group.lock();
-    for (Impl::Pending* p : batch) p->done = true;
-    db.writing = false;
-    db.group_cv.notify_all();
-  }
+  Impl::Pending mine;
+  mine.session = &session;
+  mine.expected_version = expected_version;
+  mine.turn = &turn;
+  mine.bytes = &bytes;
+  mine.now = impl_->clock();
+  impl_->Submit(mine);
   return mine.result;
 }
 
@@ -639,20 +714,13 @@ Status SqliteSessionStore::SetPreference(const std::string& user_key, const std:
 Result<bool> SqliteSessionStore::ClaimEvent(const std::string& event_id, int64_t ttl_seconds) {
   if (event_id.empty()) return Status::InvalidArgument("cannot claim an empty event id");
   if (ttl_seconds <= 0) return Status::InvalidArgument("an event claim needs a positive ttl_seconds");
-  const int64_t now = impl_->clock();
-  std::lock_guard lock(impl_->mu);
-  // A claim is written without an fsync of its own: under WAL, the turn's commit that follows
-  // (synchronous=FULL) syncs the log up to and including it. A power cut before that loses
-  // the claim and the turn together, and the platform's retry then gets the turn it needs.
-  Use(impl_->sync_normal).Step();
-  struct Restore {
-    sqlite3_stmt* full;
-    ~Restore() { Use(full).Step(); }
-  } restore{impl_->sync_full};
-  Use use(impl_->claim_event);
-  use.Bind(1, event_id).Bind(2, now + ttl_seconds).Bind(3, now);
-  if (Status s = impl_->Done(use, "claiming event " + event_id); !s.ok()) return s;
-  return sqlite3_changes(impl_->db) == 1;
+  Impl::Pending mine;
+  mine.event_id = &event_id;
+  mine.now = impl_->clock();
+  mine.claim_expires_at = mine.now + ttl_seconds;
+  impl_->Submit(mine);
+  if (!mine.result.ok()) return mine.result;
+  return mine.claimed;
 }
 
 Result<int64_t> SqliteSessionStore::CountHit(const std::string& key, int64_t window_seconds) {
@@ -681,13 +749,13 @@ Status SqliteSessionStore::Ping() {
 }
 
 Result<std::string> SqliteSessionStore::StoredBytesForTesting(const std::string& key) {
-  std::lock_guard lock(impl_->mu);
+  std::lock_guard lock(*impl_->read_mu);
   Use use(impl_->load);
   use.Bind(1, key);
   int rc = use.Step();
   if (rc == SQLITE_ROW) return use.Text(0);
   if (rc == SQLITE_DONE) return std::string();
-  return impl_->Error(rc, "loading session " + key);
+  return impl_->Error(rc, "loading session " + key, impl_->reader);
 }
 
 Status SqliteSessionStore::PurgeForTesting() {

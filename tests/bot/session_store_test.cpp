@@ -544,6 +544,43 @@ TEMPLATE_TEST_CASE("concurrent commits on many keys all land, each with its own 
   }
 }
 
+TEMPLATE_TEST_CASE("concurrent claims and commits: each event is won once, each turn lands, each load is current",
+                   "[store]", STORE_FIXTURES) {
+  // The way a server drives a store: per conversation, claim the click, load, commit; many
+  // conversations at once, and every click delivered twice (a platform retry racing it).
+  TestType fixture;
+  FakeClock clock;
+  auto store = fixture.Open(clock.AsClock());
+  constexpr int kThreads = 8;
+  constexpr int kTurnsPerThread = 20;
+  std::atomic<int> errors{0};
+  std::atomic<int> won{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // Threads pair up: t and t^1 claim the same event ids; only the even one commits.
+      const std::string key = "slack:T1:C1:agent-" + std::to_string(t);
+      for (int i = 0; i < kTurnsPerThread; ++i) {
+        auto claimed = store->ClaimEvent("evt-" + std::to_string(t / 2) + "-" + std::to_string(i), 600);
+        if (!claimed.ok()) ++errors;
+        if (claimed.ok() && *claimed) ++won;
+        if (t % 2 == 1) continue;
+        auto loaded = store->Load(key);
+        if (!loaded.ok() || loaded->has_value() != (i > 0) || (i > 0 && (*loaded)->version != i)) ++errors;
+        if (!store->Commit(MakeSession(key, i + 1), i, MakeTurn(std::to_string(i))).ok()) ++errors;
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  CHECK(errors == 0);
+  CHECK(won == kThreads / 2 * kTurnsPerThread);
+  for (int t = 0; t < kThreads; t += 2) {
+    auto turns = store->Turns("slack:T1:C1:agent-" + std::to_string(t));
+    STORE_REQUIRE_OK(turns.status());
+    CHECK(turns->size() == kTurnsPerThread);
+  }
+}
+
 TEMPLATE_TEST_CASE("a reachable store answers ping", "[store]", STORE_FIXTURES) {
   TestType fixture;
   FakeClock clock;
