@@ -31,17 +31,16 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include "adapters/slack/slack_json.h"
 #include "adapters/slack/slack_signature.h"
 
 namespace {
 
-using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kTeam = "T0001";
@@ -80,14 +79,80 @@ struct Agent {
 
 std::string Key(const std::string& user) { return std::string("slack:") + kTeam + ":" + kChannel + ":u:" + user; }
 
-// Buttons of a Slack message that belong to a case (the share button excluded).
-std::vector<json> ChoiceButtons(const json& message) {
-  std::vector<json> out;
-  if (!message.is_object() || !message.contains("blocks")) return out;
-  for (const auto& b : message["blocks"]) {
-    if (b.value("type", "") != "actions") continue;
-    for (const auto& e : b["elements"]) {
-      if (e.value("action_id", "").rfind(bot::slack::kChoiceActionPrefix, 0) == 0) out.push_back(e);
+// One choice button of a reply, each field the raw JSON text it has in the reply. The click
+// payload quotes them back unchanged, so a reply is scanned rather than parsed: a full
+// nlohmann parse (~100 instructions a byte) made this tool cost more per turn than the server
+// (tests/bench/README.md).
+struct Button {
+  std::string action_id, value, text;
+};
+
+size_t SkipSpace(std::string_view s, size_t i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) ++i;
+  return i;
+}
+
+// The end of the JSON value that starts at s[i]; npos when it is cut short.
+size_t SkipValue(std::string_view s, size_t i) {
+  if (i >= s.size()) return std::string_view::npos;
+  if (s[i] == '"') {
+    for (size_t j = i + 1; j < s.size(); ++j) {
+      if (s[j] == '\\') {
+        ++j;
+      } else if (s[j] == '"') {
+        return j + 1;
+      }
+    }
+    return std::string_view::npos;
+  }
+  if (s[i] == '{' || s[i] == '[') {
+    int depth = 0;
+    for (size_t j = i; j < s.size();) {
+      const char c = s[j];
+      if (c == '"') {
+        j = SkipValue(s, j);
+        if (j == std::string_view::npos) return j;
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if ((c == '}' || c == ']') && --depth == 0) return j + 1;
+      ++j;
+    }
+    return std::string_view::npos;
+  }
+  size_t j = i;
+  while (j < s.size() && s[j] != ',' && s[j] != '}' && s[j] != ']' && s[j] != ' ' && s[j] != '\n') ++j;
+  return j;
+}
+
+// The members of the object at s[i], as raw texts (keys still quoted); empty when malformed.
+std::map<std::string, std::string> Members(std::string_view s, size_t i) {
+  std::map<std::string, std::string> out;
+  i = SkipSpace(s, i + 1);
+  while (i < s.size() && s[i] != '}') {
+    const size_t key_end = SkipValue(s, i);
+    if (key_end == std::string_view::npos || s[i] != '"') return {};
+    const size_t colon = SkipSpace(s, key_end);
+    if (colon >= s.size() || s[colon] != ':') return {};
+    const size_t value = SkipSpace(s, colon + 1);
+    const size_t value_end = SkipValue(s, value);
+    if (value_end == std::string_view::npos) return {};
+    out[std::string(s.substr(i, key_end - i))] = std::string(s.substr(value, value_end - value));
+    i = SkipSpace(s, value_end);
+    if (i < s.size() && s[i] == ',') i = SkipSpace(s, i + 1);
+  }
+  return out;
+}
+
+// Buttons of a Slack message that belong to a case (the share button excluded). Every
+// element that has an action_id is an object; ours name theirs first (keys are sorted).
+std::vector<Button> ChoiceButtons(std::string_view reply) {
+  std::vector<Button> out;
+  const std::string marker = std::string("{\"action_id\":\"") + bot::slack::kChoiceActionPrefix;
+  for (size_t at = reply.find(marker); at != std::string_view::npos; at = reply.find(marker, at + 1)) {
+    auto m = Members(reply, at);
+    if (m.count("\"action_id\"") && m.count("\"value\"") && m.count("\"text\"")) {
+      out.push_back({m["\"action_id\""], m["\"value\""], m["\"text\""]});
     }
   }
   return out;
@@ -154,7 +219,7 @@ void RunAgent(const Options& o, Agent& a, int index, int recv_port, Clock::time_
   std::mt19937 rng(o.seed * 7919u + static_cast<unsigned>(index));
   const std::string response_base = "http://127.0.0.1:" + std::to_string(recv_port) + "/r/" + std::to_string(index) + "/";
   int64_t seq = 0;
-  std::vector<json> buttons;
+  std::vector<Button> buttons;
   while (Clock::now() < deadline) {
     if (buttons.empty()) {
       // Open a case: /mailguide with no argument answers inline with the section buttons.
@@ -177,33 +242,25 @@ void RunAgent(const Options& o, Agent& a, int index, int recv_port, Clock::time_
         return;
       }
       ++a.starts;
-      try {
-        buttons = ChoiceButtons(json::parse(res->body));
-      } catch (const json::exception&) {
-      }
+      buttons = ChoiceButtons(res->body);
       if (buttons.empty()) {
         a.error = "/mailguide answered without buttons: " + res->body.substr(0, 200);
         return;
       }
     }
-    const json button = buttons[rng() % buttons.size()];
+    const Button button = buttons[rng() % buttons.size()];
     const std::string id = std::to_string(++seq);
-    json payload = {{"type", "block_actions"},
-                    {"user", {{"id", a.user}, {"username", a.user}, {"team_id", kTeam}}},
-                    {"team", {{"id", kTeam}, {"domain", "example"}}},
-                    {"api_app_id", "A0KRD7HC3"},
-                    {"container", {{"type", "message"}, {"message_ts", "1700000000.000100"}, {"channel_id", kChannel},
-                                   {"is_ephemeral", true}}},
-                    {"channel", {{"id", kChannel}, {"name", "mail-ops"}}},
-                    {"trigger_id", "click." + a.user + "." + id},
-                    {"response_url", response_base + id},
-                    {"actions", json::array({{{"type", "button"},
-                                              {"action_id", button["action_id"]},
-                                              {"block_id", "b"},
-                                              {"value", button["value"]},
-                                              {"text", button["text"]},
-                                              {"action_ts", "1700000001.000100"}}})}};
-    const std::string form = bot::slack::EncodeForm({{"payload", payload.dump()}});
+    // The payload Slack would send, written out: user and ids are plain ASCII chosen here, the
+    // button's fields are JSON copied from the reply.
+    const std::string payload =
+        std::string(R"({"type":"block_actions","user":{"id":")") + a.user + R"(","username":")" + a.user +
+        R"(","team_id":")" + kTeam + R"("},"team":{"id":")" + kTeam + R"(","domain":"example"},"api_app_id":"A0KRD7HC3",)" +
+        R"("container":{"type":"message","message_ts":"1700000000.000100","channel_id":")" + kChannel +
+        R"(","is_ephemeral":true},"channel":{"id":")" + kChannel + R"(","name":"mail-ops"},"trigger_id":"click.)" +
+        a.user + "." + id + R"(","response_url":")" + response_base + id +
+        R"(","actions":[{"type":"button","action_id":)" + button.action_id + R"(,"block_id":"b","value":)" + button.value +
+        R"(,"text":)" + button.text + R"(,"action_ts":"1700000001.000100"}]})";
+    const std::string form = bot::slack::EncodeForm({{"payload", payload}});
     {
       std::lock_guard<std::mutex> lock(a.inbox.mu);
       a.inbox.bodies.clear();
@@ -228,11 +285,6 @@ void RunAgent(const Options& o, Agent& a, int index, int recv_port, Clock::time_
       body = a.inbox.bodies.front();
     }
     a.latencies_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
-    json reply;
-    try {
-      reply = json::parse(body);
-    } catch (const json::exception&) {
-    }
     if (body.find("belongs to an earlier question") != std::string::npos ||
         body.find("That check has ended") != std::string::npos) {
       ++a.clicks_stale;
@@ -242,7 +294,7 @@ void RunAgent(const Options& o, Agent& a, int index, int recv_port, Clock::time_
     // A reply without buttons ends this agent's case (resolved, escalated, or the buttons are
     // on a later message of a split reply, which goes out through chat.postEphemeral rather
     // than this response_url): the agent opens a new case.
-    buttons = ChoiceButtons(reply);
+    buttons = ChoiceButtons(body);
   }
 }
 
