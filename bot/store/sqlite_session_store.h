@@ -35,7 +35,9 @@ class SqliteSessionStore final : public SessionStore {
                                                           Options options = {});
   ~SqliteSessionStore() override;
 
-  // Thread-safe: one connection behind a mutex.
+  // Thread-safe. Writes (turns and event claims) go through one connection and are grouped:
+  // the writes waiting while a batch is being written share the next transaction and fsync.
+  // Loads read through a second connection, so they never wait behind that fsync.
   Result<std::optional<Session>> Load(const std::string& key) override;
   Status Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) override;
   Status Erase(const std::string& key) override;
