@@ -1,5 +1,9 @@
 #include "bot/text.h"
 
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
 namespace bot {
 
 namespace {
@@ -17,6 +21,24 @@ std::string Lower(std::string_view s) {
   for (char& c : out) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
+  return out;
+}
+
+void AppendJsonQuoted(std::string& out, std::string_view text) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (!plain) {
+    out += nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  out += '"';
+  out.append(text);
+  out += '"';
+}
+
+std::string JsonQuote(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  AppendJsonQuoted(out, text);
   return out;
 }
 

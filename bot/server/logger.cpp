@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "bot/text.h"
+
 namespace bot {
 
 std::string Rfc3339Now() {
@@ -27,10 +29,6 @@ std::string Rfc3339Now() {
   out += static_cast<char>('0' + ms % 10);
   out += 'Z';
   return out;
-}
-
-std::string JsonQuote(std::string_view text) {
-  return nlohmann::json(std::string(text)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Logger::Logger(Sink sink) : sink_(std::move(sink)) {}

@@ -44,7 +44,4 @@ class Logger {
 // Now as RFC 3339 UTC with milliseconds: "2024-05-01T12:00:00.123Z".
 std::string Rfc3339Now();
 
-// `text` as a JSON string, quotes included; invalid UTF-8 is replaced, never thrown.
-std::string JsonQuote(std::string_view text);
-
 }  // namespace bot

@@ -1,7 +1,10 @@
 #include "bot/server/telemetry.h"
 
+#include <charconv>
 #include <cmath>
 #include <thread>
+
+#include "bot/text.h"
 
 namespace bot {
 
@@ -19,13 +22,30 @@ void Telemetry::ObserveRequest(const RequestInfo& r) {
   latency_.With({endpoint}).Observe(r.latency_ms / 1000.0);
   if (!options_.logger) return;
   // Built by hand rather than as a JSON value: it is written for every request.
-  std::string line = "\"event\":\"request\",\"request_id\":" + JsonQuote(r.id) +
-                     ",\"method\":" + JsonQuote(r.method) + ",\"endpoint\":" + JsonQuote(endpoint);
-  if (!known) line += ",\"path\":" + JsonQuote(std::string_view(r.path).substr(0, 200));
-  if (known && !it->second.empty()) line += ",\"platform\":" + JsonQuote(it->second);
+  std::string line = "\"event\":\"request\",\"request_id\":";
+  line.reserve(200);
+  AppendJsonQuoted(line, r.id);
+  line += ",\"method\":";
+  AppendJsonQuoted(line, r.method);
+  line += ",\"endpoint\":";
+  AppendJsonQuoted(line, endpoint);
+  if (!known) {
+    line += ",\"path\":";
+    AppendJsonQuoted(line, std::string_view(r.path).substr(0, 200));
+  }
+  if (known && !it->second.empty()) {
+    line += ",\"platform\":";
+    AppendJsonQuoted(line, it->second);
+  }
   line += ",\"status\":" + std::to_string(r.status);
-  line += ",\"latency_ms\":" + nlohmann::json(std::round(r.latency_ms * 10) / 10).dump();
-  line += ",\"remote\":" + JsonQuote(r.remote_addr);
+  // One decimal, as "12.0" or "0.3": what a JSON dump of the rounded value writes.
+  char latency[32];
+  const double rounded = std::round(r.latency_ms * 10) / 10;
+  auto [end, ec] = std::to_chars(latency, latency + sizeof latency, rounded, std::chars_format::fixed, 1);
+  line += ",\"latency_ms\":";
+  line.append(latency, ec == std::errc() ? end : latency);
+  line += ",\"remote\":";
+  AppendJsonQuoted(line, r.remote_addr);
   options_.logger->WriteMembers(r.status >= 500 ? "warn" : "info", line);
 }
 
