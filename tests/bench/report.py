@@ -52,6 +52,7 @@ turns = rows("turns.tsv")
 turn_rate = med(r["turns_per_s"] for r in turns)
 turn_p50 = med(r["p50_us"] for r in turns)
 turn_p99 = med(r["p99_us"] for r in turns)
+turn_hwm = med(r["hwm_kib"] for r in turns)
 turns_ok = all(r["verified"] == "yes" for r in turns) and len(turns) > 0
 store_cold = rows("store-cold.tsv")
 sc = {s: med(r["ms"] for r in store_cold if r["store"] == s) for s in ("store-empty", "store-full")}
@@ -66,7 +67,8 @@ print()
 print(f"cold start (launch -> first 200), median of {len([r for r in cold if r['target'] == 'peer'])}: "
       f"peer {cold_ms['peer']:.1f} ms, mailguide {cold_ms['ours']:.1f} ms")
 print(f"conversation turns (click -> next step committed with fsync -> delivered), {turns[0]['line'].split('conversations=')[1].split()[0] if turns else '?'} agents: "
-      f"median {turn_rate:,.0f} turns/s, p50 {turn_p50 / 1000:.2f} ms, p99 {turn_p99 / 1000:.2f} ms; "
+      f"median {turn_rate:,.0f} turns/s, p50 {turn_p50 / 1000:.2f} ms, p99 {turn_p99 / 1000:.2f} ms, "
+      f"peak RSS {turn_hwm / 1024:.1f} MiB; "
       f"every run verified against the store: {'yes' if turns_ok else 'NO'}")
 print(f"store of {int(fill['conversations']):,} conversations ({int(fill['turns']):,} turns): "
       f"{int(fill['file_bytes']) / 2**20:.1f} MiB, {float(fill['bytes_per_conversation']):.0f} bytes per conversation "

@@ -7,8 +7,8 @@
 #      when repeated; 401 for a wrong signature and for a timestamp 10 minutes old);
 #   4. runs wrk -t1 with keep-alive at 1, 16 and 64 connections against the peer, mailguide and
 #      the floor (plain HTTP), then mailguide and the floor with TLS, in turns (A B C D E, A B
-#      C D E, ...), RUNS rounds; each round also drives conversation turns (button clicks
-#      persisted in SQLite) through mailguide with bench_turns;
+#      C D E, ...), RUNS rounds; then RUNS rounds of conversation turns (button clicks
+#      persisted in SQLite) through mailguide with bench_turns, each with its own peak RSS;
 #   5. cold start (launch to first answered request), peer and mailguide alternating;
 #   6. a store of STORE_CONVERSATIONS conversations (bench_store_fill): start-up and per-turn
 #      latency against an empty store, alternating, and bytes per stored conversation;
@@ -204,7 +204,7 @@ done
 
 # ---- 4. load, in turns ------------------------------------------------------------------
 echo -e "target\tconns\trun\trps\tp50_us\tp99_us\tnon2xx\tsockerr\tbytes_per_reply\thwm_kib\tidle_kib\tload" >"$OUT/wrk.tsv"
-echo -e "run\tturns_per_s\tp50_us\tp99_us\tverified\tline" >"$OUT/turns.tsv"
+echo -e "run\tturns_per_s\tp50_us\tp99_us\tverified\thwm_kib\tline" >"$OUT/turns.tsv"
 declare -A IDLE=()
 for t in "${TARGETS[@]}"; do
   IDLE[$t]=$(kib "$t" VmRSS)
@@ -225,11 +225,16 @@ for r in $(seq 1 "$RUNS"); do
       log "run $r c=$c $t: $(grep ^RESULT "$f" | cut -d' ' -f2-)"
     done
   done
-  # Conversation turns through mailguide (plain): clicks persisted in its SQLite store.
+done
+# Conversation turns through mailguide (plain): clicks persisted in its SQLite store. They run
+# after the slash-command rounds, so the peak RSS compared with the peer's is that of the same
+# load on both; the turn rounds' own peak is recorded beside their rate.
+for r in $(seq 1 "$RUNS"); do
+  echo 5 >"/proc/${PID[ours]}/clear_refs" || true
   l=$(load1)
   line=$(SLACK_SIGNING_SECRET=$SECRET "$TURNS" --url "http://127.0.0.1:${PORT[ours]}" --db "$SCRATCH/data-ours/sessions.db" \
          --conversations "$TURN_CONVS" --duration "$DURATION" --agent-prefix "R$r" --seed "$r" 2>>"$OUT/turns.log" || true)
-  echo -e "$r\t$(field rate <(echo " $line"))\t$(field p50_us <(echo " $line"))\t$(field p99_us <(echo " $line"))\t$(field verified <(echo " $line"))\t$line load=$l" >>"$OUT/turns.tsv"
+  echo -e "$r\t$(field rate <(echo " $line"))\t$(field p50_us <(echo " $line"))\t$(field p99_us <(echo " $line"))\t$(field verified <(echo " $line"))\t$(kib ours VmHWM)\t$line load=$l" >>"$OUT/turns.tsv"
   log "run $r turns: $line"
 done
 for t in "${TARGETS[@]}"; do stop "$t"; done
