@@ -33,6 +33,38 @@ std::string Rfc3339Now() {
 
 Logger::Logger(Sink sink) : sink_(std::move(sink)) {}
 
+Logger::~Logger() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  Flush();
+}
+
+void Logger::Flush() {
+  std::lock_guard<std::mutex> lock(mu_);
+  FlushLocked();
+}
+
+void Logger::FlushLocked() {
+  if (batch_.empty()) return;
+  std::fwrite(batch_.data(), 1, batch_.size(), stderr);
+  std::fflush(stderr);
+  batch_.clear();
+}
+
+void Logger::RunFlusher() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    // Asleep while nothing is batched; then lets lines gather for kFlushDelay.
+    wake_.wait(lock, [this] { return stopping_ || !batch_.empty(); });
+    wake_.wait_for(lock, kFlushDelay, [this] { return stopping_; });
+    FlushLocked();
+  }
+}
+
 void Logger::Write(const std::string& level, const nlohmann::ordered_json& fields) {
   // Invalid UTF-8 (a peer's bytes in an error message) is replaced, never thrown.
   std::string members = fields.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
@@ -51,11 +83,17 @@ void Logger::WriteMembers(const std::string& level, std::string_view members) {
   std::lock_guard<std::mutex> lock(mu_);
   if (sink_) {
     sink_(text);
-  } else {
-    text += '\n';
-    std::fwrite(text.data(), 1, text.size(), stderr);
-    std::fflush(stderr);
+    return;
   }
+  const bool first = batch_.empty();
+  batch_ += text;
+  batch_ += '\n';
+  if (level != "info" || batch_.size() >= kFlushBytes || stopping_) {
+    FlushLocked();
+    return;
+  }
+  if (!flusher_.joinable()) flusher_ = std::thread([this] { RunFlusher(); });
+  if (first) wake_.notify_one();
 }
 
 void Logger::Message(const std::string& level, const std::string& component, const std::string& msg) {
