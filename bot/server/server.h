@@ -44,7 +44,7 @@ struct ServerOptions {
   std::string tls_key;
   int http_threads = 8;                   // threads kept for connections (each holds one)
   ConnectionLimits limits;                // more threads on demand, caps and timeouts (limits.h)
-  int workers = 4;                        // turns and deliveries run in parallel
+  int workers = 8;                        // turns and deliveries run in parallel
   size_t max_body_bytes = 1 << 20;        // larger bodies are refused before they are read
   // How long a request answered inline (a slash command) waits for its turn before it is
   // acknowledged empty and answered later through Adapter::Deliver. Slack allows 3 s. A turn
