@@ -70,10 +70,14 @@ void Logger::Write(const std::string& level, const nlohmann::ordered_json& field
   std::string members = fields.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   // "{...}" → "...": an empty object leaves nothing.
   members = members.size() > 2 ? members.substr(1, members.size() - 2) : std::string();
-  WriteMembers(level, members);
+  Emit(level, members, /*may_batch=*/false);
 }
 
 void Logger::WriteMembers(const std::string& level, std::string_view members) {
+  Emit(level, members, /*may_batch=*/level == "info");
+}
+
+void Logger::Emit(const std::string& level, std::string_view members, bool may_batch) {
   std::string text = "{\"ts\":\"" + Rfc3339Now() + "\",\"level\":" + JsonQuote(level);
   if (!members.empty()) {
     text += ',';
@@ -88,7 +92,7 @@ void Logger::WriteMembers(const std::string& level, std::string_view members) {
   const bool first = batch_.empty();
   batch_ += text;
   batch_ += '\n';
-  if (level != "info" || batch_.size() >= kFlushBytes || stopping_) {
+  if (!may_batch || batch_.size() >= kFlushBytes || stopping_) {
     FlushLocked();
     return;
   }

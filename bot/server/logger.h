@@ -1,9 +1,10 @@
 // Logger: the one log of `mailguide serve`. Every line is one JSON object (ts, level, then the
 // fields), written whole to stderr, so journald, Docker and Kubernetes collectors can parse it.
 // Requests get one info line each (see Telemetry); nothing here ever logs a message body.
-// Info lines reach stderr in batches, at most kFlushDelay after they were logged (a write per
-// request line cost ~6% of the slash-command rate); a warning or error goes out at once, with
-// everything logged before it. A crash can lose the last kFlushDelay of info lines.
+// Per-request info lines reach stderr in batches, at most kFlushDelay after they were logged (a
+// write per request line cost ~6% of the slash-command rate); every other line (start-up, state
+// changes, warnings) goes out at once, with everything logged before it, so an operator watching
+// the log sees "listening" when it happens. A crash can lose the last kFlushDelay of request lines.
 #pragma once
 
 #include <chrono>
@@ -32,10 +33,11 @@ class Logger {
   Logger(const Logger&) = delete;
   Logger& operator=(const Logger&) = delete;
 
-  // {"ts":..., "level":level, ...fields}. Thread-safe: lines never interleave.
+  // {"ts":..., "level":level, ...fields}, written at once. Thread-safe: lines never interleave.
   void Write(const std::string& level, const nlohmann::ordered_json& fields);
   // The same, with the fields already serialised: `members` is the inside of a JSON object
-  // ("\"a\":1,\"b\":\"x\""), for the per-request line, which is written for every request.
+  // ("\"a\":1,\"b\":\"x\""), for the per-request line, which is written for every request:
+  // batched when `level` is "info".
   void WriteMembers(const std::string& level, std::string_view members);
 
   // {"ts":..., "level":level, "component":component, "msg":msg}.
@@ -51,6 +53,7 @@ class Logger {
   void Flush();
 
  private:
+  void Emit(const std::string& level, std::string_view members, bool may_batch);
   void FlushLocked();
   void RunFlusher();
 

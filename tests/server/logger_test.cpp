@@ -1,5 +1,6 @@
-// Logger's batching of stderr: info lines arrive within the flush delay, a warning takes every
-// earlier line out with it, and nothing batched is lost when the logger goes away.
+// Logger's batching of stderr: request lines arrive within the flush delay, any other line (a
+// start-up message, a warning) takes every earlier line out with it at once, and nothing batched
+// is lost when the logger goes away.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -59,35 +60,48 @@ class CapturedStderr {
   std::FILE* file_ = nullptr;
 };
 
+// What Telemetry writes for each request.
+void RequestLine(bot::Logger& log, const std::string& path) { log.WriteMembers("info", "\"path\":\"" + path + "\""); }
+
 }  // namespace
 
-TEST_CASE("batched info lines reach stderr on their own, whole and in order", "[logger]") {
+TEST_CASE("batched request lines reach stderr on their own, whole and in order", "[logger]") {
   CapturedStderr err;
   bot::Logger log;
-  log.Info("test", "first");
-  log.Info("test", "second");
-  REQUIRE(err.WaitFor("second"));
+  RequestLine(log, "/first");
+  RequestLine(log, "/second");
+  REQUIRE(err.WaitFor("/second"));
   const std::string text = err.Text();
-  CHECK(text.find("\"msg\":\"first\"") < text.find("\"msg\":\"second\""));
+  CHECK(text.find("\"path\":\"/first\"") < text.find("\"path\":\"/second\""));
   CHECK(text.back() == '\n');
 }
 
-TEST_CASE("a warning is written at once, after every line batched before it", "[logger]") {
+TEST_CASE("a warning is written at once, after every request line batched before it", "[logger]") {
   CapturedStderr err;
   bot::Logger log;
-  log.Info("test", "before");
+  RequestLine(log, "/before");
   log.Warn("test", "trouble");
   const std::string text = err.Text();  // no waiting: the warning flushed
   REQUIRE(text.find("\"msg\":\"trouble\"") != std::string::npos);
-  CHECK(text.find("\"msg\":\"before\"") < text.find("\"msg\":\"trouble\""));
+  CHECK(text.find("\"path\":\"/before\"") < text.find("\"msg\":\"trouble\""));
 }
 
-TEST_CASE("lines still batched are written when the logger is destroyed", "[logger]") {
+TEST_CASE("an info message such as 'listening' is written at once, not batched", "[logger]") {
+  CapturedStderr err;
+  bot::Logger log;
+  RequestLine(log, "/before");
+  log.Info("serve", "listening");
+  const std::string text = err.Text();  // no waiting: a tool watching for it sees it now
+  REQUIRE(text.find("\"msg\":\"listening\"") != std::string::npos);
+  CHECK(text.find("\"path\":\"/before\"") < text.find("\"msg\":\"listening\""));
+}
+
+TEST_CASE("request lines still batched are written when the logger is destroyed", "[logger]") {
   CapturedStderr err;
   {
     bot::Logger log;
-    for (int i = 0; i < 50; ++i) log.Info("test", "line " + std::to_string(i));
+    for (int i = 0; i < 50; ++i) RequestLine(log, "/line" + std::to_string(i));
   }
   const std::string text = err.Text();
-  for (int i = 0; i < 50; ++i) CHECK(text.find("\"msg\":\"line " + std::to_string(i) + "\"") != std::string::npos);
+  for (int i = 0; i < 50; ++i) CHECK(text.find("\"path\":\"/line" + std::to_string(i) + "\"") != std::string::npos);
 }
