@@ -164,7 +164,6 @@ Status SlackAdapter::Start() {
     std::lock_guard<std::mutex> lock(mu_);
     identity_ = id;
   }
-  Log("connected as user " + id.user_id + " (bot " + id.bot_id + ", team " + id.team_id + ")");
   return Status::Ok();
 }
 

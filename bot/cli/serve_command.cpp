@@ -182,7 +182,10 @@ int RunServe(const GlobalOptions& global, const ServeFlags& flags) {
       return Failure("slack: auth.test refused the bot token (" + started.message() +
                      "); check MAILGUIDE_SLACK_BOT_TOKEN");
     }
-    if (!started.ok()) {
+    if (started.ok()) {
+      const slack::BotIdentity id = slack_adapter->identity();
+      Say("slack: connected as user " + id.user_id + " (bot " + id.bot_id + ", team " + id.team_id + ")");
+    } else {
       Say("slack: auth.test failed (" + started.ToString() +
           "); continuing, ignoring bot messages by bot_id only until Slack is reachable");
     }

@@ -1,5 +1,6 @@
 // `mailguide serve` as a process: configuration errors exit 2 with every problem on one
-// line; a started server answers /healthz over its self-signed TLS and exits 0 on SIGTERM.
+// line; a started server answers /healthz over its self-signed TLS and exits 0 on SIGTERM;
+// its start-up lines say how it is connected, as info, not as warnings.
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -11,14 +12,21 @@
 #include <httplib.h>
 
 #include <regex>
+#include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "support/fake_slack_api.h"
+#include "support/https_server_fixture.h"
 #include "support/paths.h"
 #include "support/process.h"
 #include "support/serve_process.h"
 
 namespace {
 
+using bot::testing::FakeSlackApi;
 using bot::testing::ServeProcess;
+using bot::testing::TestCertificate;
 using bot::testing::TempDir;
 
 }  // namespace
@@ -52,5 +60,29 @@ TEST_CASE("serve generates a certificate, answers /healthz and exits 0 on SIGTER
   auto slack = client.Post("/slack/events", "{}", "application/json");
   REQUIRE(slack);
   CHECK(slack->status == 404);  // Slack is off without its secrets
+  CHECK(serve.Terminate() == 0);
+}
+
+TEST_CASE("serve says which Slack bot it connected as in an info line", "[server]") {
+  TempDir dir;
+  TestCertificate cert;
+  FakeSlackApi api(cert.cert, cert.key);
+  ServeProcess serve({"MAILGUIDE_LISTEN=127.0.0.1:0", "MAILGUIDE_PLAIN_HTTP=1", "MAILGUIDE_STORE=memory",
+                      "MAILGUIDE_DATA_DIR=" + dir.path() + "/var", "MAILGUIDE_FLOWS=" + bot::testing::FlowsDir(),
+                      std::string("MAILGUIDE_SLACK_SIGNING_SECRET=") + bot::testing::kSlackTestSecret,
+                      "MAILGUIDE_SLACK_BOT_TOKEN=" + api.token(), "MAILGUIDE_SLACK_API_URL=" + api.api_url(),
+                      "SSL_CERT_FILE=" + cert.cert},
+                     {"serve"}, dir.path());
+  REQUIRE(!serve.WaitForLine(R"(listening on http://127\.0\.0\.1:(\d+))").empty());
+  INFO(serve.Log());
+  nlohmann::json connected;
+  std::istringstream lines(serve.Log());
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.value("msg", "").find("connected as") != std::string::npos) connected = j;
+  }
+  REQUIRE(connected.is_object());
+  CHECK(connected["level"] == "info");
+  CHECK(connected["msg"] == "slack: connected as user U0BOT (bot B0BOT, team T0001ABCD)");
   CHECK(serve.Terminate() == 0);
 }
