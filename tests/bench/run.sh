@@ -240,6 +240,9 @@ done
 for t in "${TARGETS[@]}"; do stop "$t"; done
 
 # ---- 5. cold start ------------------------------------------------------------------------
+# The turn rounds leave megabytes of SQLite pages for the kernel to write back; flushed now,
+# that writeback does not land in the middle of a launch.
+sync
 echo -e "target\trun\tms" >"$OUT/cold.tsv"
 cold() {  # cold TARGET RUN
   sign
