@@ -163,7 +163,12 @@ TEST_CASE("abuse: 800 requests at once, half forged: 401 for each forged, 200 fo
   ServedMailguide serve({"MAILGUIDE_SLACK_SIGNING_SECRET=" + std::string(kSigningSecret),
                          "MAILGUIDE_SLACK_BOT_TOKEN=" + std::string(kBotToken),
                          "MAILGUIDE_SLACK_API_URL=http://127.0.0.1:9/api",  // refused at once: no Slack here
-                         "MAILGUIDE_TEAMS_WEBHOOK_SECRET=" + std::string(kWebhookSecret)});
+                         "MAILGUIDE_TEAMS_WEBHOOK_SECRET=" + std::string(kWebhookSecret),
+                         // Up to 256 handshakes run at once and share two cores (and, in CI, a
+                         // sanitizer and a parallel test): each then takes seconds of wall time,
+                         // past the 3 s default. This test is about answers and memory; the
+                         // deadline has its own tests (tls_limits_test.cpp).
+                         "MAILGUIDE_HANDSHAKE_TIMEOUT_MS=30000"});
   const int port = serve.WaitListening();
   INFO(serve.Log());
   REQUIRE(port > 0);
@@ -196,7 +201,11 @@ TEST_CASE("abuse: 800 requests at once, half forged: 401 for each forged, 200 fo
     CHECK(r.valid_wrong == 0);
     CHECK(r.forged_wrong == 0);
   }
+#if defined(__SANITIZE_ADDRESS__)
+  CHECK(total < 60);  // the sanitizer makes each handshake several times slower
+#else
   CHECK(total < 30);
+#endif
 #if defined(__SANITIZE_ADDRESS__)
   // AddressSanitizer's quarantine holds freed memory on purpose: RSS says nothing here.
   (void)rss;
