@@ -180,6 +180,9 @@ Result<Config> LoadConfig(const ConfigLookup& lookup, const SecretFileReader& re
   int64_t request_ms = c.server.limits.request_timeout.count();
   l.Integer<int64_t>("MAILGUIDE_REQUEST_TIMEOUT_MS", request_ms, 1000, 300000);
   c.server.limits.request_timeout = std::chrono::milliseconds(request_ms);
+  int64_t read_ms = c.server.limits.read_timeout.count();
+  l.Integer<int64_t>("MAILGUIDE_READ_TIMEOUT_MS", read_ms, 100, 60000);
+  c.server.limits.read_timeout = std::chrono::milliseconds(read_ms);
 
   l.String("MAILGUIDE_STORE", c.store.spec);
   if (auto spec = ParseStoreSpec(c.store.spec, c.server.data_dir); !spec.ok()) {

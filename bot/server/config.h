@@ -27,7 +27,8 @@ struct ServerConfig {
   // turns/s than 4 on 2 cores (tests/bench/README.md).
   int workers = 8;                      // MAILGUIDE_WORKERS: turns and deliveries in parallel
   ConnectionLimits limits;              // MAILGUIDE_MAX_CONNECTIONS, _MAX_CONNECTIONS_PER_IP,
-                                        // _HANDSHAKE_TIMEOUT_MS, _REQUEST_TIMEOUT_MS (limits.h)
+                                        // _HANDSHAKE_TIMEOUT_MS, _REQUEST_TIMEOUT_MS,
+                                        // _READ_TIMEOUT_MS (limits.h)
 };
 
 struct StoreConfig {

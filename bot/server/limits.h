@@ -42,8 +42,10 @@ struct ConnectionLimits {
   std::chrono::milliseconds request_timeout{15000};   // MAILGUIDE_REQUEST_TIMEOUT_MS
   // All the header lines of one request, roughly (counted in TLS records of up to 16 KiB).
   size_t max_header_bytes = 64 * 1024;
-  // The library's per-read and per-write timeouts (each wait for the next bytes).
-  int read_timeout_seconds = 3;
+  // The library's per-read and per-write timeouts (each wait for the next bytes). The read
+  // timeout also bounds each wait inside the TLS handshake, so a client that takes longer than
+  // this between two of its handshake messages is closed before handshake_timeout is reached.
+  std::chrono::milliseconds read_timeout{3000};  // MAILGUIDE_READ_TIMEOUT_MS
   int write_timeout_seconds = 5;
   int keep_alive_seconds = 3;
   int keep_alive_max_requests = 100;

@@ -167,9 +167,11 @@ TEST_CASE("abuse: 800 requests at once, half forged: 401 for each forged, 200 fo
                          "MAILGUIDE_TEAMS_WEBHOOK_SECRET=" + std::string(kWebhookSecret),
                          // Up to 256 handshakes run at once on two cores (in CI, under a
                          // sanitizer): each then takes seconds of wall time, past the 3 s
-                         // default. This test is about answers and memory; the deadline has
-                         // its own tests (slow_clients_test.cpp).
-                         "MAILGUIDE_HANDSHAKE_TIMEOUT_MS=30000",
+                         // defaults of the handshake deadline and of each wait within it (a
+                         // client thread starved between its handshake messages). This test
+                         // is about answers and memory; the deadlines have their own tests
+                         // (slow_clients_test.cpp).
+                         "MAILGUIDE_HANDSHAKE_TIMEOUT_MS=30000", "MAILGUIDE_READ_TIMEOUT_MS=30000",
                          // 20 a round per address, but a round's connections may still be
                          // counted open while the next round's arrive: room for two rounds.
                          "MAILGUIDE_MAX_CONNECTIONS_PER_IP=64"});

@@ -75,6 +75,11 @@ TEST_CASE("reads every key of the configuration table", "[server]") {
       {"MAILGUIDE_WEBCHAT_TOKEN", "t"},
       {"MAILGUIDE_HTTP_THREADS", "16"},
       {"MAILGUIDE_WORKERS", "3"},
+      {"MAILGUIDE_MAX_CONNECTIONS", "512"},
+      {"MAILGUIDE_MAX_CONNECTIONS_PER_IP", "0"},
+      {"MAILGUIDE_HANDSHAKE_TIMEOUT_MS", "5000"},
+      {"MAILGUIDE_REQUEST_TIMEOUT_MS", "20000"},
+      {"MAILGUIDE_READ_TIMEOUT_MS", "7500"},
   }));
   INFO(c.status().ToString());
   REQUIRE(c.ok());
@@ -85,6 +90,11 @@ TEST_CASE("reads every key of the configuration table", "[server]") {
   CHECK(c->server.data_dir == "/srv/mg");
   CHECK(c->server.http_threads == 16);
   CHECK(c->server.workers == 3);
+  CHECK(c->server.limits.max_connections == 512);
+  CHECK(c->server.limits.max_connections_per_ip == 0);
+  CHECK(c->server.limits.handshake_timeout == std::chrono::milliseconds(5000));
+  CHECK(c->server.limits.request_timeout == std::chrono::milliseconds(20000));
+  CHECK(c->server.limits.read_timeout == std::chrono::milliseconds(7500));
   CHECK(c->store.spec == "memory");
   CHECK(c->engine.flows_dir == "/srv/flows");
   CHECK(c->engine.session_ttl_seconds == 3600);
@@ -124,6 +134,7 @@ TEST_CASE("reports every problem at once and never echoes a secret", "[server]")
                                {"MAILGUIDE_TEAMS_APP_PASSWORD_FILE", "/missing"},
                                {"MAILGUIDE_OPENSRS_USER", "u"},
                                {"MAILGUIDE_DNS_SERVER", "dns"},
+                               {"MAILGUIDE_READ_TIMEOUT_MS", "0"},
                            }),
                            Files({}));
   REQUIRE(!c.ok());
@@ -132,7 +143,7 @@ TEST_CASE("reports every problem at once and never echoes a secret", "[server]")
   for (const char* key : {"MAILGUIDE_LISTEN", "MAILGUIDE_TLS_KEY", "MAILGUIDE_PLAIN_HTTP", "MAILGUIDE_STORE",
                           "MAILGUIDE_SESSION_TTL", "MAILGUIDE_SLACK_BOT_TOKEN", "MAILGUIDE_SLACK_API_URL",
                           "MAILGUIDE_TEAMS_WEBHOOK_SECRET", "MAILGUIDE_TEAMS_APP_PASSWORD_FILE",
-                          "MAILGUIDE_OPENSRS_URL", "MAILGUIDE_DNS_SERVER"}) {
+                          "MAILGUIDE_OPENSRS_URL", "MAILGUIDE_DNS_SERVER", "MAILGUIDE_READ_TIMEOUT_MS"}) {
     CHECK(m.find(key) != std::string::npos);
   }
   CHECK(m.find("topsecretvalue") == std::string::npos);

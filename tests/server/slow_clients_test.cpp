@@ -100,7 +100,7 @@ ConnectionLimits OldLimits() {  // what the server did before issue 7
   l.max_connections_per_ip = 0;
   l.handshake_timeout = std::chrono::milliseconds(600000);
   l.request_timeout = std::chrono::milliseconds(600000);
-  l.read_timeout_seconds = 5;
+  l.read_timeout = std::chrono::milliseconds(5000);
   l.defer_accept_seconds = 0;
   return l;
 }
