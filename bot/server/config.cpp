@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -70,6 +71,12 @@ class Loader {
       return;
     }
     out = n;
+  }
+
+  void Milliseconds(const std::string& key, std::chrono::milliseconds& out, int64_t min, int64_t max) {
+    int64_t ms = out.count();
+    Integer(key, ms, min, max);
+    out = std::chrono::milliseconds(ms);
   }
 
   void Url(const std::string& key, std::string& out) {
@@ -174,15 +181,9 @@ Result<Config> LoadConfig(const ConfigLookup& lookup, const SecretFileReader& re
   l.Integer("MAILGUIDE_WORKERS", c.server.workers, 1, 256);
   l.Integer("MAILGUIDE_MAX_CONNECTIONS", c.server.limits.max_connections, 1, 4096);
   l.Integer("MAILGUIDE_MAX_CONNECTIONS_PER_IP", c.server.limits.max_connections_per_ip, 0, 4096);
-  int64_t handshake_ms = c.server.limits.handshake_timeout.count();
-  l.Integer<int64_t>("MAILGUIDE_HANDSHAKE_TIMEOUT_MS", handshake_ms, 100, 60000);
-  c.server.limits.handshake_timeout = std::chrono::milliseconds(handshake_ms);
-  int64_t request_ms = c.server.limits.request_timeout.count();
-  l.Integer<int64_t>("MAILGUIDE_REQUEST_TIMEOUT_MS", request_ms, 1000, 300000);
-  c.server.limits.request_timeout = std::chrono::milliseconds(request_ms);
-  int64_t read_ms = c.server.limits.read_timeout.count();
-  l.Integer<int64_t>("MAILGUIDE_READ_TIMEOUT_MS", read_ms, 100, 60000);
-  c.server.limits.read_timeout = std::chrono::milliseconds(read_ms);
+  l.Milliseconds("MAILGUIDE_HANDSHAKE_TIMEOUT_MS", c.server.limits.handshake_timeout, 100, 60000);
+  l.Milliseconds("MAILGUIDE_REQUEST_TIMEOUT_MS", c.server.limits.request_timeout, 1000, 300000);
+  l.Milliseconds("MAILGUIDE_READ_TIMEOUT_MS", c.server.limits.read_timeout, 100, 60000);
 
   l.String("MAILGUIDE_STORE", c.store.spec);
   if (auto spec = ParseStoreSpec(c.store.spec, c.server.data_dir); !spec.ok()) {

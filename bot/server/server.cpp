@@ -354,7 +354,7 @@ Status Server::Start() {
   });
   svr.set_tcp_nodelay(true);  // without it every answer waits ~40 ms on Nagle vs delayed ACK
   svr.set_payload_max_length(o.max_body_bytes);
-  svr.set_read_timeout(lim.read_timeout.count() / 1000, (lim.read_timeout.count() % 1000) * 1000);
+  svr.set_read_timeout(lim.read_timeout);
   svr.set_write_timeout(lim.write_timeout_seconds, 0);
   svr.set_keep_alive_timeout(lim.keep_alive_seconds);  // also bounds how long an idle connection delays shutdown
   svr.set_keep_alive_max_count(lim.keep_alive_max_requests);

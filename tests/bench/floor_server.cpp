@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   });
   svr->set_tcp_nodelay(true);
   svr->set_payload_max_length(1 << 20);
-  svr->set_read_timeout(lim.read_timeout.count() / 1000, (lim.read_timeout.count() % 1000) * 1000);
+  svr->set_read_timeout(lim.read_timeout);
   svr->set_write_timeout(lim.write_timeout_seconds, 0);
   svr->set_keep_alive_timeout(lim.keep_alive_seconds);
   svr->set_keep_alive_max_count(lim.keep_alive_max_requests);
