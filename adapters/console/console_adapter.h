@@ -37,7 +37,6 @@ class ConsoleAdapter {
   ConversationRef ref_;
   std::vector<Choice> last_choices_;
   std::string last_token_;
-  int turn_counter_ = 0;
 };
 
 }  // namespace bot::console

@@ -76,7 +76,7 @@ class SlackServerFixture {
 
     TurnHandler handler = options_.handler;
     if (!handler) {
-      handler = [this](const Message& m, const Progress&) -> Result<TurnResult> {
+      handler = [](const Message& m, const Progress&) -> Result<TurnResult> {
         Reply r;
         r.title = "Echo";
         r.paragraphs = {"You said: " + m.text};
