@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package mailguide needs to build, test and run.
 # Idempotent: it does nothing (and prints nothing) when everything is present.
+# Usage: deploy/install-deps.sh [MORE_PACKAGES...]   (the benchmark adds wrk, for instance)
 # dnsmasq-base is dnsmasq without its system service: the tests start their own on a free
 # loopback port, and no resolver daemon is left running to take over the machine's DNS.
 # clang and libclang-rt-14-dev build the libFuzzer targets (tests/fuzz/smoke.sh).
@@ -14,6 +15,7 @@ packages=(
   libc-ares-dev dnsmasq-base
   clang libclang-rt-14-dev
   chromium
+  "$@"
 )
 
 missing=()

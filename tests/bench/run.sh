@@ -48,6 +48,9 @@ free_pids() { echo $(( $(cat /proc/sys/kernel/pid_max) - $(cut -d' ' -f4 /proc/l
 for _ in $(seq 1 60); do (( $(free_pids) >= ${MIN_FREE_PIDS:-150} )) && break; log "only $(free_pids) free thread ids; waiting"; sleep 5; done
 (( $(free_pids) >= ${MIN_FREE_PIDS:-150} )) || { echo "too few free thread ids (kernel.pid_max); another job holds them" >&2; exit 1; }
 
+# The load tool and the profilers are Debian packages the product itself does not need.
+"$ROOT/deploy/install-deps.sh" wrk curl valgrind
+
 # ---- 1. build ---------------------------------------------------------------------------
 if [[ $SKIP_BUILD != 1 ]]; then
   log "building Release into $BUILD"
