@@ -32,18 +32,6 @@
 #include "support/teams_fixtures.h"
 #include "support/test_log.h"
 
-// GCC says AddressSanitizer is on with __SANITIZE_ADDRESS__, clang 14 only through __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-#define MAILGUIDE_TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define MAILGUIDE_TEST_ASAN 1
-#endif
-#endif
-#ifndef MAILGUIDE_TEST_ASAN
-#define MAILGUIDE_TEST_ASAN 0
-#endif
-
 namespace {
 
 constexpr const char* kSigningSecret = "hardening-signing-secret-5d1e9b";
@@ -226,7 +214,7 @@ TEST_CASE("abuse: 800 requests at once, half forged: 401 for each forged, 200 fo
     CHECK(r.valid_wrong == 0);
     CHECK(r.forged_wrong == 0);
   }
-#if MAILGUIDE_TEST_ASAN
+#if defined(MAILGUIDE_SANITIZED)  // set by tests/CMakeLists.txt
   CHECK(total < 60);  // the sanitizer makes each handshake several times slower
   // AddressSanitizer's quarantine holds freed memory on purpose: RSS says nothing here.
   (void)rss;
