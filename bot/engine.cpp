@@ -1011,12 +1011,23 @@ Reply Engine::TokenCommand(const Message& message, const std::string& arg) {
 bool NeedsConversationOrder(const Message& message) { return message.command != "smtp-code"; }
 
 Result<TurnResult> Engine::Handle(const Message& message, const Progress& progress) {
-  if (!message.event_id.empty()) {
+  // A platform event is handled once. A turn that commits claims its event in the same store
+  // write as the commit (one write per turn, not two); any other turn claims it before it
+  // has an effect: a reply, a rate-limit hit, a live check or its "Checking..." note.
+  bool unclaimed = !message.event_id.empty();
+  auto claim = [&]() -> Status {  // AlreadyExists: a repeated delivery
+    if (!unclaimed) return Status::Ok();
+    unclaimed = false;
     auto first = store_.ClaimEvent(message.event_id, options_.event_ttl_seconds);
     if (!first.ok()) return first.status();
-    if (!*first) return TurnResult{{}, TurnStatus::kIgnored};
-  }
+    return *first ? Status::Ok() : Status::AlreadyExists("event " + message.event_id + " was handled before");
+  };
+  auto repeat_or_error = [](const Status& s) -> Result<TurnResult> {
+    if (s.code() == Status::Code::kAlreadyExists) return TurnResult{{}, TurnStatus::kIgnored};
+    return s;
+  };
   if (!NeedsConversationOrder(message)) {
+    if (Status s = claim(); !s.ok()) return repeat_or_error(s);
     // A code lookup answers from the knowledge base alone: no conversation is read or written.
     auto limited = RateLimiter(store_, options_.rate_limits).Admit(message.ref, RateKind::kLookup);
     if (!limited.ok()) return limited.status();
@@ -1046,6 +1057,7 @@ Result<TurnResult> Engine::Handle(const Message& message, const Progress& progre
   for (const char* word : {"check", "token"}) {
     const std::string w = word;
     if (message.command != "mailguide" || (command_text != w && command_text.rfind(w + " ", 0) != 0)) continue;
+    if (Status s = claim(); !s.ok()) return repeat_or_error(s);
     auto limited = RateLimiter(store_, options_.rate_limits).Admit(message.ref, RateKind::kLookup);
     if (!limited.ok()) return limited.status();
     if (*limited) return TurnResult{{std::move(**limited)}, TurnStatus::kCompleted};
@@ -1077,6 +1089,11 @@ Result<TurnResult> Engine::Handle(const Message& message, const Progress& progre
     const bool fresh = !existing || expired || session.phase == Session::Phase::kDone;
     const bool starts = out.persist && (out.started_case || (fresh && out.session.phase != Session::Phase::kDone));
     const bool lookup = !out.persist && (message.command == "smtp-code" || smtp::StartsWithCode(command_text));
+    // Only a turn that commits and needs nothing else first waits to claim with its commit.
+    if (!out.persist || (!admitted && (starts || lookup)) ||
+        (options_.prober && !out.probe_target.domain.empty())) {
+      if (Status s = claim(); !s.ok()) return repeat_or_error(s);
+    }
     if (!admitted && (starts || lookup)) {
       admitted = true;
       auto limited =
@@ -1098,9 +1115,11 @@ Result<TurnResult> Engine::Handle(const Message& message, const Progress& progre
     if (out.persist) {
       out.session.updated_at = now;
       TurnRecord turn{now, message.ref.user, session.step, out.input, PhaseName(out.session.phase)};
-      Status committed = store_.Commit(out.session, existing ? session.version : 0, turn);
+      const EventClaim with_commit{unclaimed ? message.event_id : "", options_.event_ttl_seconds};
+      Status committed = store_.Commit(out.session, existing ? session.version : 0, turn, with_commit);
       if (committed.code() == Status::Code::kConflict) continue;  // someone else's turn landed first
-      if (!committed.ok()) return committed;
+      if (!committed.ok()) return repeat_or_error(committed);
+      unclaimed = false;
     }
     if (!out.remember_panel.empty()) {
       Status saved = store_.SetPreference(message.ref.UserKey(), "panel", out.remember_panel);

@@ -25,10 +25,17 @@ Result<std::optional<Session>> MemorySessionStore::Load(const std::string& key) 
 }
 
 Status MemorySessionStore::Commit(const Session& session, int64_t expected_version,
-                                  const TurnRecord& turn) {
-  if (Status s = CheckCommitArguments(session, expected_version); !s.ok()) return s;
+                                  const TurnRecord& turn, const EventClaim& claim) {
+  if (Status s = CheckCommitArguments(session, expected_version, claim); !s.ok()) return s;
   std::string bytes = EncodeSession(session);
+  const int64_t now = clock_();
   std::lock_guard lock(mu_);
+  if (!claim.event_id.empty()) {
+    PurgeEventsLocked(now);
+    if (auto e = events_.find(claim.event_id); e != events_.end() && e->second > now) {
+      return Status::AlreadyExists("event " + claim.event_id + " was handled before: a repeated delivery");
+    }
+  }
   auto it = sessions_.find(session.key);
   int64_t stored_version = it == sessions_.end() ? 0 : it->second.version;
   if (stored_version != expected_version) {
@@ -49,6 +56,7 @@ Status MemorySessionStore::Commit(const Session& session, int64_t expected_versi
   stored.outcome = OutcomeRecord{session.key,     session.flow,       session.panel,     session.outcome,
                                  session.outcome_step, session.created_at, session.updated_at};
   turns_[session.key].push_back(turn);
+  if (!claim.event_id.empty()) events_[claim.event_id] = now + claim.ttl_seconds;
   return Status::Ok();
 }
 

@@ -22,6 +22,12 @@ struct TurnRecord {
   std::string result;  // phase after the turn
 };
 
+// A platform event id to claim in the same atomic step as a Commit, as ClaimEvent claims it.
+struct EventClaim {
+  std::string event_id;  // empty: no claim
+  int64_t ttl_seconds = 0;
+};
+
 // A conversation's outcome as reported on the outcomes page and in /metrics.
 struct OutcomeRecord {
   std::string key;
@@ -47,7 +53,14 @@ class SessionStore {
   // Atomically: stores `session` if the stored version equals `expected_version` (0 = must
   // not exist yet) and appends `turn` to its log. Conflict when someone else wrote first.
   // The caller sets session.version to expected_version + 1.
-  virtual Status Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) = 0;
+  // With a claim, the event id is claimed in the same step: AlreadyExists, and nothing
+  // written, when it was claimed before (a repeated delivery); a Conflict claims nothing.
+  // One write where a ClaimEvent and then a Commit would take two.
+  virtual Status Commit(const Session& session, int64_t expected_version, const TurnRecord& turn,
+                        const EventClaim& claim) = 0;
+  Status Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) {
+    return Commit(session, expected_version, turn, EventClaim{});
+  }
 
   virtual Status Erase(const std::string& key) = 0;
 
@@ -74,8 +87,8 @@ class SessionStore {
 };
 
 // For implementations: the argument rules every Commit enforces the same way (a non-empty
-// key; session.version == expected_version + 1), as InvalidArgument.
-Status CheckCommitArguments(const Session& session, int64_t expected_version);
+// key; session.version == expected_version + 1; a claim's positive ttl), as InvalidArgument.
+Status CheckCommitArguments(const Session& session, int64_t expected_version, const EventClaim& claim);
 
 // For implementations: the start of the fixed window of `window` seconds holding `now`.
 inline int64_t WindowStart(int64_t now, int64_t window) { return now - (((now % window) + window) % window); }

@@ -34,8 +34,9 @@ SessionStore* LazyStore::Get(Status& error) {
   return s->call
 
 Result<std::optional<Session>> LazyStore::Load(const std::string& key) { LAZY_CALL(Load(key)); }
-Status LazyStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) {
-  LAZY_CALL(Commit(session, expected_version, turn));
+Status LazyStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn,
+                         const EventClaim& claim) {
+  LAZY_CALL(Commit(session, expected_version, turn, claim));
 }
 Status LazyStore::Erase(const std::string& key) { LAZY_CALL(Erase(key)); }
 Result<std::vector<TurnRecord>> LazyStore::Turns(const std::string& key) { LAZY_CALL(Turns(key)); }

@@ -141,12 +141,17 @@ bool DecodeTurn(std::string_view bytes, TurnRecord& out) {
 // the JSON array [flow, panel, outcome, outcome_step, created_at, updated_at], and are indexed
 // as "<key>#case=<created_at>".
 
-// KEYS: sess, turns, outcomes, outcomes:expiry, cases.
+// KEYS: sess, turns, outcomes, outcomes:expiry, cases[, event].
 // ARGV: expected, version, data, flow, panel, outcome, outcome_step, created_at, updated_at,
 //       turn, retention seconds, expires_at (store clock), now (store clock), session key,
-//       the cases key prefix.
-// Returns {1, version} when written, {0, stored version} on a conflict.
+//       the cases key prefix[, the claim's expires_at, the claim's ttl].
+// Returns {1, version} when written, {0, stored version} on a conflict, {2, '0'} when the
+// event was claimed before (its claim is read as kClaimScript reads it).
 constexpr const char* kCommitScript = R"lua(
+if KEYS[6] then
+  local claimed = tonumber(redis.call('GET', KEYS[6]))
+  if claimed and claimed > tonumber(ARGV[13]) then return {2, '0'} end
+end
 local raw = redis.call('HGET', KEYS[1], 'v')
 local stored = raw and tonumber(raw) or 0
 if stored ~= tonumber(ARGV[1]) then return {0, raw or '0'} end
@@ -182,6 +187,7 @@ if #gone > 0 then
     if k then redis.call('HDEL', ARGV[15] .. k, c) end
   end
 end
+if KEYS[6] then redis.call('SET', KEYS[6], ARGV[16], 'EX', ARGV[17]) end
 return {1, ARGV[2]}
 )lua";
 
@@ -498,19 +504,24 @@ Result<std::optional<Session>> RedisSessionStore::Load(const std::string& key) {
   return std::optional<Session>(std::move(decoded).value());
 }
 
-Status RedisSessionStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) {
-  if (Status s = CheckCommitArguments(session, expected_version); !s.ok()) return s;
+Status RedisSessionStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn,
+                                 const EventClaim& claim) {
+  if (Status s = CheckCommitArguments(session, expected_version, claim); !s.ok()) return s;
   const int64_t now = impl_->clock();
   const int64_t retention = impl_->options.retention_seconds;
-  Result<Reply> r = impl_->RunScript(
-      impl_->commit,
-      {impl_->SessKey(session.key), impl_->TurnsKey(session.key), impl_->OutcomesKey(), impl_->ExpiryKey(),
-       impl_->CasesKey(session.key)},
-      {std::to_string(expected_version), std::to_string(session.version), EncodeSession(session), session.flow,
-       session.panel, session.outcome, session.outcome_step, std::to_string(session.created_at),
-       std::to_string(session.updated_at), EncodeTurn(turn), std::to_string(retention),
-       std::to_string(now + retention), std::to_string(now), session.key, impl_->CasesKey("")},
-      /*idempotent=*/false, "save session " + session.key);
+  std::vector<std::string> keys = {impl_->SessKey(session.key), impl_->TurnsKey(session.key), impl_->OutcomesKey(),
+                                   impl_->ExpiryKey(), impl_->CasesKey(session.key)};
+  std::vector<std::string> args = {
+      std::to_string(expected_version), std::to_string(session.version), EncodeSession(session), session.flow,
+      session.panel, session.outcome, session.outcome_step, std::to_string(session.created_at),
+      std::to_string(session.updated_at), EncodeTurn(turn), std::to_string(retention),
+      std::to_string(now + retention), std::to_string(now), session.key, impl_->CasesKey("")};
+  if (!claim.event_id.empty()) {
+    keys.push_back(impl_->EventKey(claim.event_id));
+    args.push_back(std::to_string(now + claim.ttl_seconds));
+    args.push_back(std::to_string(claim.ttl_seconds));
+  }
+  Result<Reply> r = impl_->RunScript(impl_->commit, keys, args, /*idempotent=*/false, "save session " + session.key);
   if (!r.ok()) return r.status();
   const redisReply* reply = r->get();
   if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
@@ -518,6 +529,9 @@ Status RedisSessionStore::Commit(const Session& session, int64_t expected_versio
     return impl_->Unexpected(reply, "saving session " + session.key);
   }
   if (reply->element[0]->integer == 1) return Status::Ok();
+  if (reply->element[0]->integer == 2) {
+    return Status::AlreadyExists("event " + claim.event_id + " was handled before: a repeated delivery");
+  }
   return Status::Conflict("session " + session.key + " changed since it was loaded (expected version " +
                           std::to_string(expected_version) + ", stored " + ReplyText(reply->element[1]) +
                           "): reload and retry");

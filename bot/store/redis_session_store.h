@@ -60,7 +60,9 @@ class RedisSessionStore final : public SessionStore {
 
   // Thread-safe: each call borrows one connection from the pool.
   Result<std::optional<Session>> Load(const std::string& key) override;
-  Status Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) override;
+  using SessionStore::Commit;
+  Status Commit(const Session& session, int64_t expected_version, const TurnRecord& turn,
+                const EventClaim& claim) override;
   Status Erase(const std::string& key) override;
   Result<std::vector<TurnRecord>> Turns(const std::string& key) override;
   Result<std::string> GetPreference(const std::string& user_key, const std::string& name) override;

@@ -180,7 +180,7 @@ struct SqliteSessionStore::Impl {
   // transaction per claim cost as much as the turn's own. Each item keeps its own checks, in
   // a savepoint of its own.
   struct Pending {
-    // A turn (session set) or an event claim (event_id set).
+    // A turn (session set), an event claim (event_id set), or a turn with its claim (both).
     const Session* session = nullptr;
     int64_t expected_version = 0;
     const TurnRecord* turn = nullptr;
@@ -282,7 +282,7 @@ struct SqliteSessionStore::Impl {
   Status OpenAndConfigure();
   Status OpenReader();
   Status CheckOrCreateSchema();
-  Status WriteTurnLocked(const Pending& p);
+  Status WriteTurnLocked(Pending& p);
   Status ClaimLocked(Pending& p);
   void CommitBatchLocked(const std::vector<Pending*>& batch);
   // Queues `p` for the next batch and returns once a batch has written it.
@@ -528,10 +528,17 @@ Result<std::optional<Session>> SqliteSessionStore::Load(const std::string& key) 
   return std::optional<Session>(std::move(decoded).value());
 }
 
-// One turn's writes, inside the batch's transaction. Conflict leaves partial writes behind:
-// the caller rolls back to the turn's savepoint.
-Status SqliteSessionStore::Impl::WriteTurnLocked(const Pending& p) {
+// One turn's writes (its event claim first, when it has one), inside the batch's transaction.
+// Conflict and AlreadyExists leave partial writes behind: the caller rolls back to the
+// turn's savepoint.
+Status SqliteSessionStore::Impl::WriteTurnLocked(Pending& p) {
   const Session& session = *p.session;
+  if (p.event_id) {
+    if (Status s = ClaimLocked(p); !s.ok()) return s;
+    if (!p.claimed) {
+      return Status::AlreadyExists("event " + *p.event_id + " was handled before: a repeated delivery");
+    }
+  }
   if (p.expected_version != 0) {
     Use use(keep_case);
     use.Bind(1, session.key).Bind(2, session.created_at).Bind(3, p.now).Bind(4, p.expected_version);
@@ -603,7 +610,10 @@ void SqliteSessionStore::Impl::CommitBatchLocked(const std::vector<Pending*>& ba
   for (Pending* p : batch) {
     Use(savepoint).Step();
     p->result = p->session ? WriteTurnLocked(*p) : ClaimLocked(*p);
-    if (!p->result.ok()) Use(rollback_to).Step();
+    if (!p->result.ok()) {
+      Use(rollback_to).Step();
+      p->claimed = false;  // a turn's claim went with its rollback
+    }
     Use(release).Step();
     any = any || p->result.ok();
   }
@@ -644,8 +654,9 @@ void SqliteSessionStore::Impl::Submit(Pending& mine) {
   }
 }
 
-Status SqliteSessionStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) {
-  if (Status s = CheckCommitArguments(session, expected_version); !s.ok()) return s;
+Status SqliteSessionStore::Commit(const Session& session, int64_t expected_version, const TurnRecord& turn,
+                                  const EventClaim& claim) {
+  if (Status s = CheckCommitArguments(session, expected_version, claim); !s.ok()) return s;
   const std::string bytes = EncodeSession(session);
   Impl::Pending mine;
   mine.session = &session;
@@ -653,6 +664,10 @@ Status SqliteSessionStore::Commit(const Session& session, int64_t expected_versi
   mine.turn = &turn;
   mine.bytes = &bytes;
   mine.now = impl_->clock();
+  if (!claim.event_id.empty()) {
+    mine.event_id = &claim.event_id;
+    mine.claim_expires_at = mine.now + claim.ttl_seconds;
+  }
   impl_->Submit(mine);
   return mine.result;
 }

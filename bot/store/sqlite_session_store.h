@@ -39,7 +39,9 @@ class SqliteSessionStore final : public SessionStore {
   // the writes waiting while a batch is being written share the next transaction and fsync.
   // Loads read through a second connection, so they never wait behind that fsync.
   Result<std::optional<Session>> Load(const std::string& key) override;
-  Status Commit(const Session& session, int64_t expected_version, const TurnRecord& turn) override;
+  using SessionStore::Commit;
+  Status Commit(const Session& session, int64_t expected_version, const TurnRecord& turn,
+                const EventClaim& claim) override;
   Status Erase(const std::string& key) override;
   Result<std::vector<TurnRecord>> Turns(const std::string& key) override;
   Result<std::string> GetPreference(const std::string& user_key, const std::string& name) override;

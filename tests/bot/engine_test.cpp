@@ -1,6 +1,9 @@
 // The conversation engine against the shipped flows: walking, answering, undoing, expiring.
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -365,6 +368,83 @@ TEST_CASE("a repeated platform event id is answered once", "[engine]") {
   CHECK_FALSE(first->replies.empty());
   CHECK(again->status == bot::TurnStatus::kIgnored);
   CHECK(again->replies.empty());
+}
+
+namespace {
+
+// A memory store that counts the engine's event claims, on their own and with a commit.
+class ClaimCountingStore final : public bot::SessionStore {
+ public:
+  int separate_claims = 0;
+  int claims_with_commit = 0;
+  bot::MemorySessionStore inner;
+
+  bot::Result<std::optional<bot::Session>> Load(const std::string& key) override { return inner.Load(key); }
+  using SessionStore::Commit;
+  bot::Status Commit(const bot::Session& session, int64_t expected_version, const bot::TurnRecord& turn,
+                     const bot::EventClaim& claim) override {
+    if (!claim.event_id.empty()) ++claims_with_commit;
+    return inner.Commit(session, expected_version, turn, claim);
+  }
+  bot::Status Erase(const std::string& key) override { return inner.Erase(key); }
+  bot::Result<std::vector<bot::TurnRecord>> Turns(const std::string& key) override { return inner.Turns(key); }
+  bot::Result<std::string> GetPreference(const std::string& user_key, const std::string& name) override {
+    return inner.GetPreference(user_key, name);
+  }
+  bot::Status SetPreference(const std::string& user_key, const std::string& name,
+                            const std::string& value) override {
+    return inner.SetPreference(user_key, name, value);
+  }
+  bot::Result<bool> ClaimEvent(const std::string& event_id, int64_t ttl_seconds) override {
+    ++separate_claims;
+    return inner.ClaimEvent(event_id, ttl_seconds);
+  }
+  bot::Result<int64_t> CountHit(const std::string& key, int64_t window_seconds) override {
+    return inner.CountHit(key, window_seconds);
+  }
+  bot::Result<std::vector<bot::OutcomeRecord>> Outcomes(int64_t since, int64_t until) override {
+    return inner.Outcomes(since, until);
+  }
+  bot::Status Ping() override { return inner.Ping(); }
+};
+
+}  // namespace
+
+TEST_CASE("an answer that commits claims its event with the commit, and its redelivery is ignored", "[engine]") {
+  ClaimCountingStore store;
+  bot::Engine engine(ShippedContent(), store);
+  bot::Message start;
+  start.ref = {"test", "W1", "C1", "T9", "U1", ""};
+  start.event_id = "Ev1";
+  start.command = "mailguide";
+  start.text = "webmail";
+  auto asked = engine.Handle(start);
+  REQUIRE(asked.ok());
+  REQUIRE_FALSE(asked->replies.empty());
+  // A case start is counted against the rate limits, so its claim comes first.
+  CHECK(store.separate_claims == 1);
+
+  bot::Message click;
+  click.ref = start.ref;
+  click.event_id = "Ev2";
+  click.choice = "panel:rcp";
+  for (const auto& r : asked->replies) {
+    if (!r.step_token.empty()) click.step_token = r.step_token;
+  }
+  REQUIRE_FALSE(click.step_token.empty());
+  auto first = engine.Handle(click);
+  REQUIRE(first.ok());
+  CHECK(first->status != bot::TurnStatus::kIgnored);
+  CHECK(store.separate_claims == 1);
+  CHECK(store.claims_with_commit == 1);
+  const size_t logged = store.Turns(start.ref.Key())->size();
+
+  auto again = engine.Handle(click);
+  REQUIRE(again.ok());
+  CHECK(again->status == bot::TurnStatus::kIgnored);
+  CHECK(again->replies.empty());
+  CHECK(store.Turns(start.ref.Key())->size() == logged);
+  CHECK((*store.Load(start.ref.Key()))->panel == "rcp");
 }
 
 TEST_CASE("logs every answered turn and keeps the stored conversation small", "[engine]") {

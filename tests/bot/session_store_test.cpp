@@ -299,6 +299,56 @@ TEMPLATE_TEST_CASE("an event id is claimed once, and again after its ttl", "[sto
   CHECK(store->ClaimEvent("Ev03", 0).status().code() == Status::Code::kInvalidArgument);
 }
 
+TEMPLATE_TEST_CASE("a commit with an event claim claims it in the same step", "[store]", STORE_FIXTURES) {
+  TestType fixture;
+  FakeClock clock;
+  auto store = fixture.Open(clock.AsClock());
+
+  STORE_REQUIRE_OK(store->Commit(MakeSession("k1", 1), 0, MakeTurn("yes"), bot::EventClaim{"Ev10", 300}));
+  CHECK_FALSE(*store->ClaimEvent("Ev10", 300));
+  clock.Advance(300);
+  CHECK(*store->ClaimEvent("Ev10", 300));
+}
+
+TEMPLATE_TEST_CASE("a commit whose event was claimed before writes nothing", "[store]", STORE_FIXTURES) {
+  TestType fixture;
+  FakeClock clock;
+  auto store = fixture.Open(clock.AsClock());
+
+  REQUIRE(*store->ClaimEvent("Ev20", 300));
+  Status repeated = store->Commit(MakeSession("k2", 1), 0, MakeTurn("yes"), bot::EventClaim{"Ev20", 300});
+  CHECK(repeated.code() == Status::Code::kAlreadyExists);
+  CHECK_FALSE(store->Load("k2")->has_value());
+  CHECK(store->Turns("k2")->empty());
+
+  // Claimed by an earlier commit: the redelivered turn finds its claim too.
+  STORE_REQUIRE_OK(store->Commit(MakeSession("k2", 1), 0, MakeTurn("yes"), bot::EventClaim{"Ev21", 300}));
+  repeated = store->Commit(MakeSession("k2", 2), 1, MakeTurn("no"), bot::EventClaim{"Ev21", 300});
+  CHECK(repeated.code() == Status::Code::kAlreadyExists);
+  CHECK((*store->Load("k2"))->version == 1);
+  CHECK(Inputs(*store->Turns("k2")) == std::vector<std::string>{"yes"});
+
+  // An expired claim is no repeat.
+  clock.Advance(300);
+  STORE_REQUIRE_OK(store->Commit(MakeSession("k2", 2), 1, MakeTurn("no"), bot::EventClaim{"Ev21", 300}));
+}
+
+TEMPLATE_TEST_CASE("a conflicting commit claims nothing", "[store]", STORE_FIXTURES) {
+  TestType fixture;
+  FakeClock clock;
+  auto store = fixture.Open(clock.AsClock());
+
+  STORE_REQUIRE_OK(store->Commit(MakeSession("k3", 1), 0, MakeTurn("yes")));
+  Status stale = store->Commit(MakeSession("k3", 1), 0, MakeTurn("no"), bot::EventClaim{"Ev30", 300});
+  CHECK(stale.code() == Status::Code::kConflict);
+  CHECK(*store->ClaimEvent("Ev30", 300));
+
+  Status bad_ttl = store->Commit(MakeSession("k3", 2), 1, MakeTurn("no"), bot::EventClaim{"Ev31", 0});
+  CHECK(bad_ttl.code() == Status::Code::kInvalidArgument);
+  CHECK(*store->ClaimEvent("Ev31", 300));
+  CHECK((*store->Load("k3"))->version == 1);
+}
+
 TEMPLATE_TEST_CASE("hits are counted per key in fixed windows", "[store]", STORE_FIXTURES) {
   TestType fixture;
   FakeClock clock;
