@@ -191,9 +191,11 @@ struct SqliteSessionStore::Impl {
     int64_t now = 0;
     Status result = Status::Ok();
     bool done = false;
+    // Each waiter is woken alone: when its batch is written, or when it is to write the next.
+    // One condition for all woke every waiter after every batch, most of them to sleep again.
+    std::condition_variable wake;
   };
-  std::mutex group_mu;  // guards waiting and writing; taken before `mu`, never inside it
-  std::condition_variable group_cv;
+  std::mutex group_mu;  // guards waiting, writing and each Pending's done; taken before `mu`, never inside it
   std::vector<Pending*> waiting;
   bool writing = false;
 
@@ -635,7 +637,7 @@ void SqliteSessionStore::Impl::Submit(Pending& mine) {
   waiting.push_back(&mine);
   while (!mine.done) {
     if (writing) {
-      group_cv.wait(group);
+      mine.wake.wait(group);
       continue;
     }
     // No write under way: this thread writes every item waiting now, its own included.
@@ -648,9 +650,12 @@ void SqliteSessionStore::Impl::Submit(Pending& mine) {
       CommitBatchLocked(batch);
     }
     group.lock();
-    for (Pending* p : batch) p->done = true;
+    for (Pending* p : batch) {
+      p->done = true;
+      if (p != &mine) p->wake.notify_one();
+    }
     writing = false;
-    group_cv.notify_all();
+    if (!waiting.empty()) waiting.front()->wake.notify_one();  // it writes the next batch
   }
 }
 
