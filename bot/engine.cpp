@@ -1089,12 +1089,12 @@ Result<TurnResult> Engine::Handle(const Message& message, const Progress& progre
     const bool fresh = !existing || expired || session.phase == Session::Phase::kDone;
     const bool starts = out.persist && (out.started_case || (fresh && out.session.phase != Session::Phase::kDone));
     const bool lookup = !out.persist && (message.command == "smtp-code" || smtp::StartsWithCode(command_text));
-    // Only a turn that commits and needs nothing else first waits to claim with its commit.
-    if (!out.persist || (!admitted && (starts || lookup)) ||
-        (options_.prober && !out.probe_target.domain.empty())) {
+    // A turn that commits and does nothing before claims with its commit; the others here.
+    if (!out.persist) {
       if (Status s = claim(); !s.ok()) return repeat_or_error(s);
     }
     if (!admitted && (starts || lookup)) {
+      if (Status s = claim(); !s.ok()) return repeat_or_error(s);
       admitted = true;
       auto limited =
           RateLimiter(store_, options_.rate_limits).Admit(message.ref, starts ? RateKind::kStart : RateKind::kLookup);
@@ -1102,6 +1102,7 @@ Result<TurnResult> Engine::Handle(const Message& message, const Progress& progre
       if (*limited) return TurnResult{{std::move(**limited)}, TurnStatus::kCompleted};
     }
     if (out.persist && options_.prober && !out.probe_target.domain.empty()) {
+      if (Status s = claim(); !s.ok()) return repeat_or_error(s);
       if (progress && !progress_shown) {
         progress_shown = true;
         progress(CheckingReply(out.probe_target));
@@ -1119,7 +1120,6 @@ Result<TurnResult> Engine::Handle(const Message& message, const Progress& progre
       Status committed = store_.Commit(out.session, existing ? session.version : 0, turn, with_commit);
       if (committed.code() == Status::Code::kConflict) continue;  // someone else's turn landed first
       if (!committed.ok()) return repeat_or_error(committed);
-      unclaimed = false;
     }
     if (!out.remember_panel.empty()) {
       Status saved = store_.SetPreference(message.ref.UserKey(), "panel", out.remember_panel);

@@ -30,11 +30,8 @@ Status MemorySessionStore::Commit(const Session& session, int64_t expected_versi
   std::string bytes = EncodeSession(session);
   const int64_t now = clock_();
   std::lock_guard lock(mu_);
-  if (!claim.event_id.empty()) {
-    PurgeEventsLocked(now);
-    if (auto e = events_.find(claim.event_id); e != events_.end() && e->second > now) {
-      return Status::AlreadyExists("event " + claim.event_id + " was handled before: a repeated delivery");
-    }
+  if (!claim.event_id.empty() && ClaimedLocked(claim.event_id, now)) {
+    return Status::AlreadyExists("event " + claim.event_id + " was handled before: a repeated delivery");
   }
   auto it = sessions_.find(session.key);
   int64_t stored_version = it == sessions_.end() ? 0 : it->second.version;
@@ -97,11 +94,8 @@ Result<bool> MemorySessionStore::ClaimEvent(const std::string& event_id, int64_t
   if (ttl_seconds <= 0) return Status::InvalidArgument("an event claim needs a positive ttl_seconds");
   const int64_t now = clock_();
   std::lock_guard lock(mu_);
-  PurgeEventsLocked(now);
-  auto [it, inserted] = events_.try_emplace(event_id, now + ttl_seconds);
-  if (inserted) return true;
-  if (it->second > now) return false;
-  it->second = now + ttl_seconds;  // the earlier claim has expired
+  if (ClaimedLocked(event_id, now)) return false;
+  events_[event_id] = now + ttl_seconds;  // new, or its earlier claim has expired
   return true;
 }
 
@@ -137,6 +131,12 @@ void MemorySessionStore::PurgeEventsLocked(int64_t now) {
   if (now < next_event_purge_) return;
   next_event_purge_ = now + 60;
   std::erase_if(events_, [now](const auto& entry) { return entry.second <= now; });
+}
+
+bool MemorySessionStore::ClaimedLocked(const std::string& event_id, int64_t now) {
+  PurgeEventsLocked(now);
+  auto it = events_.find(event_id);
+  return it != events_.end() && it->second > now;
 }
 
 }  // namespace bot

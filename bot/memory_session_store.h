@@ -44,6 +44,8 @@ class MemorySessionStore final : public SessionStore {
     OutcomeRecord outcome;
   };
   void PurgeEventsLocked(int64_t now);
+  // True while an unexpired claim of `event_id` is held (expired ones are purged first).
+  bool ClaimedLocked(const std::string& event_id, int64_t now);
 
   Clock clock_;
   std::mutex mu_;
